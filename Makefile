@@ -1,0 +1,61 @@
+# withy — `make` builds ./withy and libwithy.a; `make check` runs every test;
+# `make check SANITIZE=1` runs them under ASan+UBSan; `make run` sets up and starts withy.
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+SANITIZE ?= 0
+WERROR  ?= -Werror
+
+CSTD    := -std=c11
+WARN    := -Wall -Wextra $(WERROR) -Wno-unused-parameter -Wshadow=local -Wno-missing-field-initializers
+OPT     := -O2 -g
+DEFS    := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+ifeq ($(SANITIZE),1)
+  OPT   := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+  BUILD := build-san
+else
+  BUILD := build
+endif
+CFLAGS  += $(CSTD) $(WARN) $(OPT) $(DEFS) -Iinterp -MMD -MP
+LDFLAGS += $(if $(filter 1,$(SANITIZE)),-fsanitize=address,undefined)
+LDLIBS  += -lm
+
+CORE_SRC   := $(filter-out interp/main.c,$(wildcard interp/*.c))
+STDLIB_SRC := $(wildcard stdlib/*.c)
+CORE_OBJ   := $(CORE_SRC:%.c=$(BUILD)/%.o)
+STDLIB_OBJ := $(STDLIB_SRC:%.c=$(BUILD)/%.o)
+MAIN_OBJ   := $(BUILD)/interp/main.o
+LIB        := $(BUILD)/libwithy.a
+
+ifeq ($(SANITIZE),1)
+  BIN := $(BUILD)/withy
+else
+  BIN := withy
+endif
+
+.PHONY: all objs check run install clean unit scripts conformance stress fuzz-smoke deps
+all: $(BIN) libwithy.a
+
+objs: $(CORE_OBJ) $(STDLIB_OBJ) $(MAIN_OBJ)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(CORE_OBJ) $(STDLIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+libwithy.a: $(LIB)
+	@if [ "$(SANITIZE)" != 1 ]; then cp $(LIB) libwithy.a; fi
+
+$(BIN): $(MAIN_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) $(MAIN_OBJ) $(LIB) $(LDLIBS) -o $@
+
+-include $(CORE_OBJ:.o=.d) $(STDLIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)
+
+# ---- tests ----
+include tests/tests.mk
+
+clean:
+	rm -rf build build-san withy libwithy.a

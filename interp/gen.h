@@ -1,0 +1,47 @@
+/* gen.h — generators, coroutines and async generators: a GenObj owns a
+** suspended heap Frame; send/throw/close resume it through
+** vm_resume_frame. yield from / await delegation (throw and close passed
+** to the sub-iterator) lives here. */
+#ifndef WITHY_GEN_H
+#define WITHY_GEN_H
+
+#include "object.h"
+#include "vm.h"
+
+typedef enum GenState { GEN_CREATED, GEN_SUSPENDED, GEN_RUNNING, GEN_CLOSED } GenState;
+typedef enum GenKind { GENK_GENERATOR, GENK_COROUTINE, GENK_ASYNC_GENERATOR } GenKind;
+
+struct GenObj {
+  Obj obj;
+  Frame *frame;           /* NULL once finished */
+  StrObj *name, *qualname;
+  ExcState exc_state;     /* its own handled exception, pushed while it runs */
+  uint8_t state;          /* GenState */
+  uint8_t kind;           /* GenKind */
+  bool running_async;     /* async generator bookkeeping (issue: async) */
+};
+
+#define IS_GEN(v) IS_KIND(v, K_GEN)
+#define AS_GEN(v) ((GenObj *)AS_OBJ(v))
+
+/* wrap a fresh frame of a generator/coroutine function (called by the VM
+** when such a function is called) */
+GenObj *gen_new(VM *vm, Frame *f, FuncObj *func);
+
+/* The three resumption primitives. Return 1 with *out = yielded value,
+** 0 with *out = the return value (generator finished: callers that want
+** Python semantics turn that into StopIteration(value)), -1 with the
+** exception pending (PEP 479: a StopIteration escaping the body becomes
+** RuntimeError("generator raised StopIteration")). Errors with Python's
+** messages: "generator already executing", "can't send non-None value to
+** a just-started generator", "cannot reuse already awaited coroutine". */
+int gen_send(VM *vm, GenObj *g, Value v, Value *out);
+int gen_throw(VM *vm, GenObj *g, ExcObj *exc, Value *out);
+/* close(): throw GeneratorExit; "generator ignored GeneratorExit" */
+int gen_close(VM *vm, GenObj *g);
+
+void gen_types_init(VM *vm);   /* generator, coroutine, async_generator types + methods */
+void gen_trace(VM *vm, Obj *o);
+void gen_free(VM *vm, Obj *o);
+
+#endif

@@ -1,0 +1,31 @@
+/* module.h — module objects, the registry of C modules, and import:
+** `import m` looks in sys.modules, then the registered C modules, then
+** m.wy / m.py beside the importing script (or the current directory). */
+#ifndef WITHY_MODULE_H
+#define WITHY_MODULE_H
+
+#include "object.h"
+
+struct ModuleObj {
+  Obj obj;
+  StrObj *name;
+  DictObj *dict;          /* globals of its code; has __name__, __file__ … */
+};
+
+#define IS_MODULE(v) IS_KIND(v, K_MODULE)
+#define AS_MODULE(v) ((ModuleObj *)AS_OBJ(v))
+
+ModuleObj *module_new(VM *vm, const char *name);
+/* register a C module (static ModuleDef storage, not copied) */
+int module_register(VM *vm, const char *name, int (*init)(VM *vm, ModuleObj *m));
+/* import by (dotted) name; returns the module, or V_UNDEF with
+** ModuleNotFoundError("No module named 'x'") pending */
+Value module_import(VM *vm, StrObj *name, Value fromlist);
+/* the directory user modules are searched in: the main script's */
+void module_set_search_dir(VM *vm, const char *dir);
+
+void module_types_init(VM *vm);
+void module_trace(VM *vm, Obj *o);
+void module_free(VM *vm, Obj *o);
+
+#endif

@@ -1,0 +1,27 @@
+/* tuple.h — immutable sequences; also used internally for argument
+** tuples, kwnames, bases and MROs. */
+#ifndef WITHY_TUPLE_H
+#define WITHY_TUPLE_H
+
+#include "object.h"
+
+struct TupleObj {
+  Obj obj;
+  int64_t len;
+  Value items[];
+};
+
+#define IS_TUPLE(v) IS_KIND(v, K_TUPLE)
+#define AS_TUPLE(v) ((TupleObj *)AS_OBJ(v))
+
+/* items are set to None; fill them before the next allocation-safe point */
+TupleObj *tuple_new(VM *vm, int64_t len);
+TupleObj *tuple_from(VM *vm, const Value *items, int64_t len);
+TupleObj *tuple_pack(VM *vm, int n, ...); /* n Values */
+Value tuple_from_iterable(VM *vm, Value iterable);
+Value tuple_binop(VM *vm, int op, Value a, Value b); /* +, * */
+void tuple_type_init(VM *vm);
+void tuple_trace(VM *vm, Obj *o);
+void tuple_free(VM *vm, Obj *o);
+
+#endif

@@ -1,0 +1,158 @@
+/* withy.h — the one public header of withy, for embedders and for the
+** modules under stdlib/ (which use nothing else).
+**
+** Values cross the boundary as wy_Value, a small opaque struct passed by
+** value. Lifetime rule (like a V8 handle scope): every value your C
+** function receives, and every value it creates through this API, stays
+** alive until your function returns. To keep one longer (in a C struct,
+** across calls), pin it with wy_pin and release it with wy_unpin.
+**
+** Errors are values too: a function that fails returns wy_error() after
+** raising a Python exception with wy_raise; wy_is_error() tests for it.
+** Every API call that can fail says so and returns that sentinel (or -1).
+*/
+#ifndef WITHY_H
+#define WITHY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WY_VERSION "0.1.0"
+
+typedef struct wy_State wy_State;
+
+/* opaque: do not read the fields */
+typedef struct wy_Value {
+  uint8_t tag_;
+  union { int64_t i_; double f_; void *p_; } u_;
+} wy_Value;
+
+/* A C function callable from scripts. argv[0..argc-1] are the positional
+** arguments; for a method, argv[0] is self. Keyword arguments are in
+** kwargs (a dict) or wy_none() when there are none. Return a value, or
+** wy_error() after wy_raise. */
+typedef wy_Value (*wy_CFunction)(wy_State *W, int argc, const wy_Value *argv,
+                                 wy_Value kwargs, void *userdata);
+
+/* ---- lifecycle and running code ---- */
+wy_State *wy_open(void);            /* NULL if out of memory */
+void wy_close(wy_State *W);
+void wy_set_argv(wy_State *W, int argc, char **argv);   /* sys.argv */
+
+enum { WY_OK = 0, WY_ERROR = 1, WY_EXIT = 2 };
+/* Run a script file / source text as __main__. Return WY_OK, WY_ERROR
+** (an exception escaped: wy_print_error prints it), or WY_EXIT (SystemExit:
+** wy_exit_status gives the status). */
+int wy_run_file(wy_State *W, const char *path);
+int wy_run_string(wy_State *W, const char *src, const char *filename);
+int wy_exit_status(wy_State *W);
+/* print the pending exception's traceback to stderr, then clear it */
+void wy_print_error(wy_State *W);
+
+/* ---- making values ---- */
+wy_Value wy_none(void);
+wy_Value wy_bool(bool b);
+wy_Value wy_int(int64_t i);
+wy_Value wy_float(double d);
+wy_Value wy_str(wy_State *W, const char *utf8);
+wy_Value wy_strn(wy_State *W, const char *utf8, size_t len);
+wy_Value wy_bytes(wy_State *W, const void *data, size_t len);
+wy_Value wy_tuple(wy_State *W, int n, const wy_Value *items);
+wy_Value wy_list(wy_State *W);
+int wy_list_append(wy_State *W, wy_Value list, wy_Value item);
+wy_Value wy_dict(wy_State *W);
+int wy_dict_set(wy_State *W, wy_Value dict, const char *key, wy_Value value);
+wy_Value wy_dict_get(wy_State *W, wy_Value dict, const char *key); /* wy_error() with no exception when absent */
+wy_Value wy_error(void);
+bool wy_is_error(wy_Value v);
+
+/* ---- reading values ---- */
+bool wy_is_none(wy_Value v);
+bool wy_is_int(wy_Value v);         /* int or bool */
+bool wy_is_float(wy_Value v);
+bool wy_is_str(wy_Value v);
+bool wy_is_bytes(wy_Value v);
+const char *wy_type_name(wy_State *W, wy_Value v);
+/* conversions that raise TypeError with Python's message and return -1 */
+int wy_to_int(wy_State *W, wy_Value v, int64_t *out);
+int wy_to_float(wy_State *W, wy_Value v, double *out);   /* int or float */
+/* str contents: valid while v is alive; NULL + TypeError when not a str */
+const char *wy_to_str(wy_State *W, wy_Value v, size_t *len);
+const void *wy_to_bytes(wy_State *W, wy_Value v, size_t *len);
+int wy_truthy(wy_State *W, wy_Value v);  /* 1/0/-1 */
+int64_t wy_len(wy_State *W, wy_Value v); /* -1 on error */
+bool wy_is(wy_Value a, wy_Value b);
+
+/* ---- objects ---- */
+wy_Value wy_getattr(wy_State *W, wy_Value obj, const char *name);
+int wy_setattr(wy_State *W, wy_Value obj, const char *name, wy_Value value);
+bool wy_hasattr(wy_State *W, wy_Value obj, const char *name);
+wy_Value wy_call(wy_State *W, wy_Value callable, int argc, const wy_Value *argv);
+wy_Value wy_call_method(wy_State *W, wy_Value obj, const char *name, int argc, const wy_Value *argv);
+wy_Value wy_repr(wy_State *W, wy_Value v);   /* a str value */
+wy_Value wy_str_of(wy_State *W, wy_Value v); /* str(v) */
+wy_Value wy_getitem(wy_State *W, wy_Value obj, wy_Value key);
+wy_Value wy_iter(wy_State *W, wy_Value v);
+/* next item; wy_error() at the end with NO exception pending, or with one on error */
+wy_Value wy_next(wy_State *W, wy_Value it);
+bool wy_error_pending(wy_State *W);
+
+/* ---- exceptions ---- */
+/* raise a builtin exception by class name ("TypeError", "OSError", …) */
+wy_Value wy_raise(wy_State *W, const char *exc_class, const char *fmt, ...);
+/* raise an exception object or class (raise statement semantics) */
+wy_Value wy_raise_value(wy_State *W, wy_Value exc);
+/* raise the OSError subclass for errno (FileNotFoundError…), with filename */
+wy_Value wy_raise_errno(wy_State *W, int err, const char *filename);
+bool wy_error_matches(wy_State *W, const char *exc_class);
+wy_Value wy_fetch_error(wy_State *W);  /* take the pending exception (wy_none() if none) */
+void wy_clear_error(wy_State *W);
+wy_Value wy_handled_exception(wy_State *W); /* sys.exc_info()[1], or None */
+wy_Value wy_builtin(wy_State *W, const char *name);  /* a builtin by name (a type, exception class, function) */
+
+/* ---- pinning ---- */
+typedef struct wy_Pin wy_Pin;
+wy_Pin *wy_pin(wy_State *W, wy_Value v);
+wy_Value wy_pinned(wy_Pin *p);
+void wy_unpin(wy_State *W, wy_Pin *p);
+
+/* ---- modules, functions, classes ---- */
+typedef int (*wy_ModuleInit)(wy_State *W, wy_Value module);
+/* make `import name` load a C module: init fills it (wy_module_set / wy_def) */
+int wy_register_module(wy_State *W, const char *name, wy_ModuleInit init);
+int wy_module_set(wy_State *W, wy_Value module, const char *name, wy_Value value);
+wy_Value wy_import(wy_State *W, const char *name);
+/* a C function object */
+wy_Value wy_function(wy_State *W, const char *name, wy_CFunction fn, void *userdata);
+/* define a function in a module */
+int wy_def(wy_State *W, wy_Value module, const char *name, wy_CFunction fn, void *userdata);
+
+/* A class implemented in C. methods: a {name, fn} table ended by {NULL};
+** "__enter__"/"__exit__" make its instances context managers. base:
+** wy_none() for object, or an exception class for exceptions. */
+typedef struct wy_Method { const char *name; wy_CFunction fn; } wy_Method;
+wy_Value wy_class(wy_State *W, const char *name, wy_Value base, const wy_Method *methods, void *userdata);
+/* a static method / property in a class made with wy_class */
+int wy_class_set(wy_State *W, wy_Value cls, const char *name, wy_Value value);
+wy_Value wy_property(wy_State *W, wy_Value getter, wy_Value setter);
+
+/* Instances carrying C data. finalize runs when the object is collected
+** (never call withy from it); it is where a leaked resource is released. */
+typedef void (*wy_Finalizer)(void *data);
+wy_Value wy_new_instance(wy_State *W, wy_Value cls, void *data, wy_Finalizer finalize);
+/* the C data of an instance of cls (or a subclass); NULL + TypeError otherwise */
+void *wy_instance_data(wy_State *W, wy_Value obj, wy_Value cls);
+
+/* ---- limits ---- */
+void wy_set_memory_limit(wy_State *W, size_t bytes);  /* 0 = none */
+
+#ifdef __cplusplus
+}
+#endif
+#endif
