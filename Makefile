@@ -17,7 +17,8 @@ else
   BUILD := build
 endif
 CFLAGS  += $(CSTD) $(WARN) $(OPT) $(DEFS) -Iinterp -MMD -MP
-LDFLAGS += $(if $(filter 1,$(SANITIZE)),-fsanitize=address,undefined)
+SAN_FLAGS := -fsanitize=address,undefined
+LDFLAGS += $(if $(filter 1,$(SANITIZE)),$(SAN_FLAGS))
 LDLIBS  += -lm
 
 CORE_SRC   := $(filter-out interp/main.c,$(wildcard interp/*.c))
@@ -33,7 +34,7 @@ else
   BIN := withy
 endif
 
-.PHONY: all objs check run install clean unit scripts conformance stress fuzz-smoke deps
+.PHONY: all objs check run install clean unit scripts conformance stress fuzz-smoke deps cli valgrind
 all: $(BIN) libwithy.a
 
 objs: $(CORE_OBJ) $(STDLIB_OBJ) $(MAIN_OBJ)
@@ -59,3 +60,14 @@ include tests/tests.mk
 
 clean:
 	rm -rf build build-san withy libwithy.a
+
+# ---- set up and run: a demo lesson (the REPL replaces it when it exists) ----
+run: deps all
+	./withy tutorials/01-with-basics.wy
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 755 withy $(DESTDIR)$(PREFIX)/bin/withy
+	install -m 644 interp/withy.h $(DESTDIR)$(PREFIX)/include/withy.h
+	install -m 644 libwithy.a $(DESTDIR)$(PREFIX)/lib/libwithy.a
+	sed 's|@PREFIX@|$(PREFIX)|' withy.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/withy.pc

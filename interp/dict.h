@@ -42,6 +42,16 @@ int dict_update(VM *vm, DictObj *d, Value mapping_or_pairs);
 DictObj *dict_copy(VM *vm, DictObj *d);
 Value dict_binop(VM *vm, int op, Value a, Value b); /* |, |= */
 void dict_type_init(VM *vm);
+
+/* ---- additions used by the other container files ---- */
+/* like dict_next, also giving the stored hash */
+bool dict_next_hash(DictObj *d, int64_t *pos, Value *key, Value *value, int64_t *hash);
+/* key in d, its hash already known: 1/0/-1 */
+int dict_contains_hash(VM *vm, DictObj *d, Value key, int64_t hash);
+/* raise KeyError(key) (the key itself as the only arg); returns V_UNDEF */
+Value dict_key_error(VM *vm, Value key);
+/* & | - ^ on dict keys/items views (either operand a view); not_implemented otherwise */
+Value dict_view_binop(VM *vm, int op, Value a, Value b);
 void dict_trace(VM *vm, Obj *o);
 void dict_free(VM *vm, Obj *o);
 

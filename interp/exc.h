@@ -66,6 +66,12 @@ typedef enum ExcTypeId {
 } ExcTypeId;
 
 #define EXC(vm, name) ((vm)->exc_types[EXC_##name])
+/* vm->exc_types is allocated by exc_types_init with gc_malloc of this many
+** bytes (one slot past the classes holds the preallocated MemoryError);
+** whoever frees the VM frees it with gc_free(vm, vm->exc_types, EXC_TYPES_ALLOC_SIZE). */
+#define EXC_TYPES_ALLOC_SIZE ((size_t)(EXC__COUNT + 1) * sizeof(Type *))
+
+typedef struct ExcObj ExcObj; /* also in vm.h (C11 allows the repeat) */
 
 typedef struct TracebackObj {
   Obj obj;
@@ -100,6 +106,10 @@ ExcObj *exc_from_value(VM *vm, Value v);
 ** exc itself, breaking cycles as CPython does. Always returns V_UNDEF so a
 ** Value-returning function can `return exc_raise_obj(vm, e);`. */
 Value exc_raise_obj(VM *vm, ExcObj *exc);
+/* Re-raise: make `exc` pending again WITHOUT touching its __context__
+** (bare `raise`, RERAISE, POP_EXCEPT_AND_RERAISE: CPython restores the
+** exception as it was). Returns V_UNDEF. */
+Value exc_restore(VM *vm, ExcObj *exc);
 /* Raise a new exception of `type` whose message is formatted like
 ** str_format_c (%s %d %ld %lld %zd %c %% and %T %R %S %U). */
 Value exc_raise(VM *vm, Type *type, const char *fmt, ...);

@@ -13,7 +13,16 @@
 Value format_value(VM *vm, Value v, StrObj *spec);
 /* str.format(*args, **kwargs) */
 Value format_str_method(VM *vm, StrObj *fmt, Value *args, int nargs, TupleObj *kwnames);
+/* str.format_map(mapping): fields name keys of `mapping` */
+Value format_str_map(VM *vm, StrObj *fmt, Value mapping);
 /* `fmt % values` for str */
 Value format_percent(VM *vm, StrObj *fmt, Value values);
+
+/* ---- added by the numstr helper ---- */
+/* object.__format__(self, spec): str(self) for '', else TypeError
+** "unsupported format string passed to X.__format__" */
+Value format_object_default(VM *vm, Value self, StrObj *spec);
+/* `fmt % values` for bytes */
+Value format_percent_bytes(VM *vm, const uint8_t *fmt, size_t len, Value values);
 
 #endif

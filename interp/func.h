@@ -95,4 +95,24 @@ void func_types_init(VM *vm);   /* function, builtin_function, method, cell, pro
 void func_trace(VM *vm, Obj *o);   /* all the kinds in this file */
 void func_free(VM *vm, Obj *o);
 
+#define IS_PROPERTY(v) IS_KIND(v, K_PROPERTY)
+#define AS_PROPERTY(v) ((PropertyObj *)AS_OBJ(v))
+#define IS_STATICMETHOD(v) IS_KIND(v, K_STATICMETHOD)
+#define IS_CLASSMETHOD(v) IS_KIND(v, K_CLASSMETHOD)
+#define AS_WRAPPER(v) ((WrapperObj *)AS_OBJ(v))
+
+/* Call a NativeObj: prepends its bound self, checks an unbound method's
+** receiver ("descriptor 'append' for 'list' objects doesn't apply to a
+** 'int' object"), and makes it the current native while it runs, so that
+** native_data() finds its data. It is the call slot of
+** builtin_function_or_method: obj_call must reach natives through it (or
+** the slot), never by calling n->fn directly. */
+Value native_invoke(VM *vm, NativeObj *n, Value *args, int nargs, TupleObj *kwnames);
+/* the bound form of a native method (what `[].append` evaluates to) */
+NativeObj *native_bind(VM *vm, NativeObj *n, Value self);
+/* descriptor objects, for C code (api.c's wy_property) */
+PropertyObj *property_new(VM *vm, Value fget, Value fset, Value fdel, Value doc);
+/* kind: K_STATICMETHOD or K_CLASSMETHOD */
+WrapperObj *wrapper_new(VM *vm, ObjKind kind, Value func);
+
 #endif

@@ -19,6 +19,9 @@ struct GenObj {
   uint8_t state;          /* GenState */
   uint8_t kind;           /* GenKind */
   bool running_async;     /* async generator bookkeeping (issue: async) */
+  CodeObj *code;          /* gi_code, kept after the frame is gone (added by the VM helper) */
+  bool ag_closed;         /* async generator: aclose() started, or it ended by
+                             StopAsyncIteration/GeneratorExit (added by the VM helper) */
 };
 
 #define IS_GEN(v) IS_KIND(v, K_GEN)
@@ -39,6 +42,26 @@ int gen_send(VM *vm, GenObj *g, Value v, Value *out);
 int gen_throw(VM *vm, GenObj *g, ExcObj *exc, Value *out);
 /* close(): throw GeneratorExit; "generator ignored GeneratorExit" */
 int gen_close(VM *vm, GenObj *g);
+
+/* ---- added by the VM helper: the opcodes' side of delegation ---- */
+
+/* SEND on any iterator (generator, coroutine, the async-generator
+** awaitables, builtin iterators, objects with __next__/send): 1 with
+** *out yielded, 0 with *out the return value (StopIteration's value), -1
+** with the exception pending */
+int gen_iter_send(VM *vm, Value it, Value v, Value *out);
+/* the sub-iterator a suspended generator delegates to (yield from /
+** await), or V_UNDEF */
+Value gen_delegate(GenObj *g);
+/* ASYNC_GEN_WRAP: mark an async generator's yielded value */
+Value gen_async_wrap(VM *vm, Value v);
+/* GET_AWAITABLE (where: 0 await, 1 the result of __aenter__, 2 of
+** __aexit__), GET_AITER, GET_ANEXT (the awaitable of __anext__) */
+Value gen_get_awaitable(VM *vm, Value o, int where);
+Value gen_get_aiter(VM *vm, Value o);
+Value gen_get_anext(VM *vm, Value aiter);
+/* GET_YIELD_FROM_ITER in code `co` */
+Value gen_yield_from_iter(VM *vm, Value o, CodeObj *co);
 
 void gen_types_init(VM *vm);   /* generator, coroutine, async_generator types + methods */
 void gen_trace(VM *vm, Obj *o);

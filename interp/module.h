@@ -6,6 +6,8 @@
 
 #include "object.h"
 
+typedef struct ModuleObj ModuleObj; /* also in vm.h (C11 allows the repeat) */
+
 struct ModuleObj {
   Obj obj;
   StrObj *name;
@@ -21,6 +23,11 @@ int module_register(VM *vm, const char *name, int (*init)(VM *vm, ModuleObj *m))
 /* import by (dotted) name; returns the module, or V_UNDEF with
 ** ModuleNotFoundError("No module named 'x'") pending */
 Value module_import(VM *vm, StrObj *name, Value fromlist);
+/* `from module import name` (IMPORT_FROM): the attribute, else the
+** submodule "module.name", else ImportError with CPython's message
+** ("cannot import name 'x' from 'm' (/path/m.wy)", the circular-import
+** variant while m is still initializing) */
+Value module_import_from(VM *vm, Value module, StrObj *name);
 /* the directory user modules are searched in: the main script's */
 void module_set_search_dir(VM *vm, const char *dir);
 

@@ -66,4 +66,57 @@ Value str_getitem(VM *vm, Value self, Value key);
 void str_trace(VM *vm, Obj *o);
 void str_free(VM *vm, Obj *o);
 
+/* ---- added by the numstr helper ---- */
+
+/* substring search over bytes (memmem is not in C11/POSIX) */
+const char *str_memmem(const char *hay, size_t n, const char *needle, size_t m);
+/* vararg form of str_format_c (for exc_raise and friends) */
+#include <stdarg.h>
+StrObj *str_vformat_c(VM *vm, const char *fmt, va_list ap);
+/* a str of `len` bytes to fill in place, then str_seal (computes the
+** code-point length and ASCII flag); NULL on MemoryError */
+StrObj *str_alloc(VM *vm, size_t len);
+void str_seal(StrObj *s);
+/* the one-code-point string chr(cp); ASCII ones are shared */
+StrObj *str_from_codepoint(VM *vm, uint32_t cp);
+/* ascii(v): repr with every non-ASCII character escaped */
+Value str_ascii(VM *vm, Value v);
+/* the code point at code-point index i (0 <= i < length) */
+uint32_t str_char_at(StrObj *s, int64_t i);
+/* frees the interned-string table (vm_free, after gc_shutdown) */
+void str_intern_free(VM *vm);
+/* T.__new__(cls, ...) in t's dict, creating through t->construct */
+void define_builtin_new(VM *vm, Type *t);
+/* registers str's Python-visible methods in t->dict (str_methods.c) */
+void str_methods_init(VM *vm, Type *t);
+/* s.encode(): UTF-8 bytes of a str, and the strict UTF-8 decoder used by
+** bytes.decode() and str(b, 'utf-8') (UnicodeDecodeError as CPython) */
+Value str_decode_bytes(VM *vm, const char *data, size_t len, const char *encoding, const char *errors);
+Value str_encode(VM *vm, StrObj *s, const char *encoding, const char *errors);
+/* encoding names as CPython normalises them: 'UTF-8', 'utf8', 'u8' -> "utf-8";
+** also "ascii", "latin-1"; NULL when unknown */
+const char *str_encoding_name(const char *name);
+
+/* Unicode character classes and case mappings (unicode.c), as CPython's
+** str.is*() and upper()/lower()/title()/casefold() see them */
+bool uni_isspace(uint32_t cp);
+bool uni_isalpha(uint32_t cp);
+bool uni_isdecimal(uint32_t cp);
+bool uni_isdigit(uint32_t cp);
+bool uni_isnumeric(uint32_t cp);
+bool uni_isalnum(uint32_t cp);
+bool uni_isupper(uint32_t cp);
+bool uni_islower(uint32_t cp);
+bool uni_istitle(uint32_t cp);   /* titlecase letters (Lt) */
+bool uni_iscased(uint32_t cp);
+bool uni_iscase_ignorable(uint32_t cp);
+bool uni_isprintable(uint32_t cp);
+bool uni_isidstart(uint32_t cp);
+bool uni_isidcontinue(uint32_t cp);
+int uni_decimal_value(uint32_t cp);   /* 0..9 for decimal digits, else -1 */
+enum { UNI_UPPER, UNI_LOWER, UNI_TITLE, UNI_FOLD, UNI_MAP_MAX = 16 };
+/* full mapping (may be several code points) as UTF-8 into out; returns bytes */
+size_t uni_case_map(uint32_t cp, int kind, char out[UNI_MAP_MAX]);
+uint32_t uni_simple_case(uint32_t cp, int kind);
+
 #endif

@@ -49,6 +49,8 @@ typedef struct Frame {
   GenObj *gen;             /* the generator owning this frame, or NULL */
   uint8_t is_entry;        /* entered from C: the VM loop returns to C when it returns */
   uint8_t on_heap_gen;     /* owned by a generator (freed with it, not on return) */
+  uint8_t ret_mode;        /* FRAME_RET_*: what RETURN_VALUE does with the value in the
+                              caller (added by the VM; fits in the padding before size) */
   uint32_t size;           /* number of slots (for the frame allocator) */
   Value slots[];
 } Frame;
@@ -103,6 +105,7 @@ struct wy_State {
   int argc;
   char **argv;             /* sys.argv */
   const char *script_path; /* the main script, for finding user modules */
+  char *script_path_owned; /* api.c's absolute copy of it */
   bool interactive;
 
   /* --- GC (gc.c) --- */
@@ -125,6 +128,8 @@ struct wy_State {
   int api_scope_len, api_scope_cap;
   void *pins;              /* wy_Pin list */
   int exit_status;         /* set by SystemExit handling in wy_run_* */
+  struct NativeObj *current_native; /* the NativeObj being called: set by obj_call /
+                              the VM just before calling its fn (read by native_data) */
 
   /* --- hooks --- */
   void *trace;             /* the trace sink (issue: tracing); NULL = off */
@@ -169,5 +174,77 @@ int vm_exec_source(VM *vm, const char *src, size_t len, const char *filename, Mo
 
 /* the handled exception for sys.exc_info(): None when there is none */
 Value vm_handled_exception(VM *vm);
+
+/* ---- added by the VM helper ---- */
+
+/* Frame.ret_mode: a frame the loop pushed on behalf of an opcode
+** (WITH_EXIT 0 calls __exit__ as a Python frame) may have its result
+** dropped instead of pushed on the caller's stack. */
+enum { FRAME_RET_PUSH = 0, FRAME_RET_DISCARD = 1 };
+
+/* Guard for C code that re-enters the interpreter recursively (a repr of
+** a nested container, a dunder calling a dunder …): 0 when there is room,
+** else -1 with RecursionError("maximum recursion depth exceeded<where>")
+** pending, e.g. where = " while getting the repr of an object". Every
+** successful vm_enter_c must be paired with vm_leave_c. obj_call and the
+** VM use it for every C re-entry of the dispatch loop. */
+int vm_enter_c(VM *vm, const char *where);
+#define vm_leave_c(vm) ((void)((vm)->c_depth--))
+/* the most nested C re-entries allowed (the C stack's bound) */
+#define WY_C_RECURSION_LIMIT 2000
+
+/* Run `f` (a fresh frame, not yet linked) to completion as an entry frame:
+** links it on vm->frame, runs the loop, unlinks it. Returns the return
+** value or V_UNDEF with the exception pending. Used by calls from C. */
+Value vm_run_frame(VM *vm, Frame *f);
+/* Bind a call's arguments into a fresh frame of f (defaults, *args,
+** **kwargs, keyword-only, cells, closure) with CPython's TypeErrors.
+** self, unless V_UNDEF, is an extra first positional argument (a bound
+** method's receiver). args holds nargs positional values followed by the
+** keyword values named by kwnames. 0, or -1 with the exception pending
+** (the frame is then still the caller's to release). */
+int vm_bind_args(VM *vm, Frame *fr, FuncObj *f, Value self, Value *args, int nargs, TupleObj *kwnames);
+/* Create the cells of a fresh frame (cellvars, moving cell2arg arguments
+** in) and copy the free variables from func->closure. */
+int frame_init_cells(VM *vm, Frame *f, FuncObj *func);
+/* ---- opcode helpers shared by vm.c and vm_with.c (VM internals) ---- */
+
+/* BEFORE_WITH / BEFORE_ASYNC_WITH: look __enter__/__exit__ (or the async
+** pair) up on type(mgr) with CPython's TypeErrors; *enter is the raw
+** attribute (call it with vm_call_special), *exit the bound __exit__. */
+int vm_with_lookup(VM *vm, Value mgr, bool is_async, Value *enter, Value *exit);
+/* call an attribute found on type(self) as a method of self */
+Value vm_call_special(VM *vm, Value attr, Value self, Value *args, int nargs);
+/* RAISE_VARARGS n (0, 1, 2): always leaves an exception pending; returns
+** 1 when it is a bare re-raise (the traceback is kept as it is), else 0 */
+int vm_do_raise(VM *vm, int n, Value exc, Value cause);
+/* CHECK_EXC_MATCH: 1/0, -1 when cls is not an exception class/tuple */
+int vm_exc_match(VM *vm, Value exc, Value cls);
+/* DICT_MERGE (callable non-UNDEF: its errors name it) / DICT_UPDATE */
+int vm_dict_merge(VM *vm, DictObj *d, Value m, Value callable, bool merge);
+/* CALL_FUNCTION_EX's argument tuple from any iterable (its TypeError names callable) */
+Value vm_star_args(VM *vm, Value callable, Value it);
+/* UNPACK_SEQUENCE: dest[0..n) receive the items in reverse (dest[n-1] is
+** the first item); UNPACK_EX likewise with before/after. The dest slots
+** must be GC-visible (the frame's stack below its sp). */
+int vm_unpack(VM *vm, Value seq, int n, Value *dest);
+int vm_unpack_ex(VM *vm, Value seq, int before, int after, Value *dest);
+/* FORMAT_VALUE; spec V_UNDEF when absent */
+Value vm_format_value(VM *vm, Value v, int conv, Value spec);
+/* PRINT_EXPR */
+int vm_print_expr(VM *vm, Value v);
+/* the message of LIST_EXTEND's TypeError for a non-iterable */
+void vm_fix_star_error(VM *vm, Value it);
+
+/* the frame allocator's pool (vm->frame_pool), made and freed by vm_new/vm_free */
+int frame_pool_init(VM *vm);
+void frame_pool_free(VM *vm);
+/* types private to the VM's files (gen.c's async-generator awaitables),
+** kept beside the frame pool; indexed by VM_PT_* */
+enum { VM_PT_ASEND, VM_PT_ATHROW, VM_PT_WRAPPED, VM_PT__COUNT };
+Type **vm_private_types(VM *vm);
+/* "__main__.f()" — how CPython names a callable in call errors
+** ("f() argument after ** must be a mapping, not int"); NULL on error */
+StrObj *vm_callable_desc(VM *vm, Value callable);
 
 #endif

@@ -149,6 +149,20 @@ wy_Value wy_new_instance(wy_State *W, wy_Value cls, void *data, wy_Finalizer fin
 /* the C data of an instance of cls (or a subclass); NULL + TypeError otherwise */
 void *wy_instance_data(wy_State *W, wy_Value obj, wy_Value cls);
 
+/* set the C data of an instance (e.g. from a C __init__) */
+int wy_set_instance_data(wy_State *W, wy_Value obj, void *data, wy_Finalizer finalize);
+
+/* ---- the interpreter ---- */
+wy_Value wy_modules(wy_State *W);        /* sys.modules */
+int wy_recursion_limit(wy_State *W);
+void wy_set_recursion_limit(wy_State *W, int limit);
+/* async-signal-safe: raise KeyboardInterrupt in the running code at the next check */
+void wy_interrupt(wy_State *W);
+/* 0, or -1 with KeyboardInterrupt raised when wy_interrupt was called since
+** the last check (clears the request): for C code that blocks (time.sleep,
+** waits on I/O) and must stop on Ctrl-C. */
+int wy_check_interrupt(wy_State *W);
+
 /* ---- limits ---- */
 void wy_set_memory_limit(wy_State *W, size_t bytes);  /* 0 = none */
 

@@ -1,0 +1,302 @@
+/* gc.c — allocation accounting and the precise, non-moving mark–sweep
+** collector (see gc.h for when it runs and what the roots are).
+**
+** Every object is a malloc'd block with a small hidden header recording its
+** size, so the sweep can keep exact byte counts without asking each kind.
+** Marking is iterative (an explicit gray stack) so a long linked structure
+** cannot overflow the C stack.
+*/
+#include <stdlib.h>
+#include <string.h>
+#include "gc.h"
+#include "vm.h"
+#include "exc.h"
+#include "str.h"
+
+/* The hidden header in front of every object. Sized to keep the object
+** itself maximally aligned. */
+typedef union GcHeader {
+  size_t size;
+  max_align_t align_;
+} GcHeader;
+
+#define HEADER_OF(o) ((GcHeader *)(o) - 1)
+#define GC_MIN_THRESHOLD ((size_t)1 << 20)
+
+/* api.c marks its handle scope and pins through this hook */
+void api_mark_roots(VM *vm);
+
+/* ---- accounting ---- */
+
+size_t gc_array_size(size_t n, size_t size) {
+  size_t total;
+  if (__builtin_mul_overflow(n, size, &total)) return SIZE_MAX;
+  return total;
+}
+
+/* Would growing by `extra` bytes break the embedder's memory cap? */
+static bool over_limit(VM *vm, size_t extra) {
+  if (extra > SIZE_MAX / 2) return true;
+  return vm->mem_limit != 0 && vm->bytes_allocated + extra > vm->mem_limit;
+}
+
+void *gc_malloc(VM *vm, size_t size) {
+  if (size == 0) size = 1;
+  void *p = over_limit(vm, size) ? NULL : malloc(size);
+  if (!p) {
+    exc_no_memory(vm);
+    return NULL;
+  }
+  vm->bytes_allocated += size;
+  vm->allocated_since_gc = true;
+  return p;
+}
+
+void *gc_realloc(VM *vm, void *p, size_t old_size, size_t new_size) {
+  if (new_size == 0) {
+    gc_free(vm, p, old_size);
+    return NULL;
+  }
+  size_t grow = new_size > old_size ? new_size - old_size : 0;
+  void *q = over_limit(vm, grow) ? NULL : realloc(p, new_size);
+  if (!q) {
+    exc_no_memory(vm);
+    return NULL;
+  }
+  vm->bytes_allocated = vm->bytes_allocated - old_size + new_size;
+  vm->allocated_since_gc = true;
+  return q;
+}
+
+void gc_free(VM *vm, void *p, size_t size) {
+  if (!p) return;
+  free(p);
+  vm->bytes_allocated -= size < vm->bytes_allocated ? size : vm->bytes_allocated;
+}
+
+void *gc_alloc_obj(VM *vm, size_t size, ObjKind kind, Type *type) {
+  size_t total = sizeof(GcHeader) + size;
+  GcHeader *h = over_limit(vm, total) ? NULL : calloc(1, total);
+  if (!h) {
+    exc_no_memory(vm);
+    return NULL;
+  }
+  h->size = total;
+  Obj *o = (Obj *)(h + 1);
+  o->type = type;
+  o->kind = (uint8_t)kind;
+  o->gc_next = vm->objects;
+  vm->objects = o;
+  vm->bytes_allocated += total;
+  vm->allocated_since_gc = true;
+  return o;
+}
+
+/* ---- marking ---- */
+
+static void gray_push(VM *vm, Obj *o) {
+  if (vm->gray_len == vm->gray_cap) {
+    size_t cap = vm->gray_cap ? vm->gray_cap * 2 : 256;
+    /* the gray stack is the collector's own memory: plain realloc, and on
+    ** failure fall back to tracing this object right away (recursively) */
+    Obj **g = realloc(vm->gray, cap * sizeof *g);
+    if (!g) {
+      gc_trace_children(vm, o);
+      return;
+    }
+    vm->gray = g;
+    vm->gray_cap = cap;
+  }
+  vm->gray[vm->gray_len++] = o;
+}
+
+void gc_mark_obj(VM *vm, Obj *o) {
+  if (!o || o->marked) return;
+  o->marked = 1;
+  gray_push(vm, o);
+}
+
+void gc_mark_value(VM *vm, Value v) {
+  if (v.tag == VT_OBJ) gc_mark_obj(vm, v.u.o);
+}
+
+static void mark_exc_states(VM *vm) {
+  for (ExcState *s = vm->exc_info; s; s = s->prev) gc_mark_value(vm, s->exc);
+  gc_mark_value(vm, vm->base_exc_info.exc);
+}
+
+static void mark_roots(VM *vm) {
+  for (int i = 0; i < N__COUNT; i++) gc_mark_obj(vm, (Obj *)vm->names[i]);
+#define WY_MARK_TYPE(n) gc_mark_obj(vm, (Obj *)vm->t_##n);
+  WY_TYPE_LIST(WY_MARK_TYPE)
+#undef WY_MARK_TYPE
+  for (int i = 0; i < vm->nbuiltin_types; i++) gc_mark_obj(vm, (Obj *)vm->builtin_types[i]);
+  if (vm->exc_types)
+    for (int i = 0; i < EXC__COUNT; i++) gc_mark_obj(vm, (Obj *)vm->exc_types[i]);
+  gc_mark_obj(vm, vm->not_implemented);
+  gc_mark_obj(vm, vm->ellipsis);
+  gc_mark_obj(vm, (Obj *)vm->empty_str);
+  gc_mark_obj(vm, (Obj *)vm->empty_tuple);
+  gc_mark_obj(vm, (Obj *)vm->builtins);
+  gc_mark_obj(vm, (Obj *)vm->modules);
+  gc_mark_obj(vm, (Obj *)vm->sys_module);
+  gc_mark_obj(vm, (Obj *)vm->main_module);
+  gc_mark_value(vm, vm->build_class);
+  for (int64_t i = 0; i < vm->intern_cap; i++)
+    if (vm->intern && vm->intern[i]) gc_mark_obj(vm, (Obj *)vm->intern[i]);
+  gc_mark_obj(vm, vm->curexc);
+  mark_exc_states(vm);
+  for (Frame *f = vm->frame; f; f = f->back) frame_trace(vm, f);
+  for (int i = 0; i < vm->nroots; i++) gc_mark_value(vm, vm->roots[i]);
+  for (int i = 0; i < vm->api_scope_len; i++) gc_mark_value(vm, vm->api_scope[i]);
+  api_mark_roots(vm);
+}
+
+static void drain_gray(VM *vm) {
+  while (vm->gray_len > 0) gc_trace_children(vm, vm->gray[--vm->gray_len]);
+}
+
+/* ---- sweeping ---- */
+
+static void free_block(VM *vm, Obj *o) {
+  gc_free_object(vm, o);
+  GcHeader *h = HEADER_OF(o);
+  size_t size = h->size;
+  free(h);
+  vm->bytes_allocated -= size < vm->bytes_allocated ? size : vm->bytes_allocated;
+}
+
+static void sweep(VM *vm) {
+  Obj **link = &vm->objects;
+  while (*link) {
+    Obj *o = *link;
+    if (o->marked) {
+      o->marked = 0;
+      link = &o->gc_next;
+    } else {
+      *link = o->gc_next;
+      free_block(vm, o);
+    }
+  }
+}
+
+void gc_collect(VM *vm) {
+  if (vm->gc_running) return;
+  vm->gc_running = true;
+  mark_roots(vm);
+  drain_gray(vm);
+  sweep(vm);
+  size_t next = vm->bytes_allocated * 2;
+  vm->next_gc = next < GC_MIN_THRESHOLD ? GC_MIN_THRESHOLD : next;
+  vm->allocated_since_gc = false;
+  vm->gc_running = false;
+}
+
+void gc_safepoint_slow(VM *vm) { gc_collect(vm); }
+
+/* ---- temporary roots ---- */
+
+void gc_push_root(VM *vm, Value v) {
+  if (vm->nroots == vm->cap_roots) {
+    int cap = vm->cap_roots ? vm->cap_roots * 2 : 64;
+    Value *r = realloc(vm->roots, (size_t)cap * sizeof *r);
+    if (!r) {
+      /* cannot root: make collection impossible until the pop instead */
+      vm->gc_running = true;
+      return;
+    }
+    vm->roots = r;
+    vm->cap_roots = cap;
+  }
+  vm->roots[vm->nroots++] = v;
+}
+
+void gc_pop_roots(VM *vm, int n) {
+  vm->nroots = n > vm->nroots ? 0 : vm->nroots - n;
+}
+
+/* ---- per-kind dispatch ---- */
+
+#include "bytes.h"
+#include "code.h"
+#include "dict.h"
+#include "func.h"
+#include "gen.h"
+#include "iter.h"
+#include "list.h"
+#include "module.h"
+#include "range.h"
+#include "set.h"
+#include "tuple.h"
+#include "type.h"
+
+void gc_trace_children(VM *vm, Obj *o) {
+  gc_mark_obj(vm, (Obj *)o->type);
+  switch ((ObjKind)o->kind) {
+    case K_TYPE: case K_INSTANCE: case K_SUPER: case K_FOREIGN: case K_SINGLETON:
+      type_trace(vm, o); break;
+    case K_STR: str_trace(vm, o); break;
+    case K_BYTES: bytes_trace(vm, o); break;
+    case K_TUPLE: tuple_trace(vm, o); break;
+    case K_LIST: list_trace(vm, o); break;
+    case K_DICT: dict_trace(vm, o); break;
+    case K_SET: set_trace(vm, o); break;
+    case K_RANGE: case K_SLICE: range_trace(vm, o); break;
+    case K_FUNC: case K_NATIVE: case K_BOUND: case K_CELL: case K_PROPERTY:
+    case K_STATICMETHOD: case K_CLASSMETHOD:
+      func_trace(vm, o); break;
+    case K_CODE: code_trace(vm, o); break;
+    case K_MODULE: module_trace(vm, o); break;
+    case K_EXC: case K_TRACEBACK: exc_trace(vm, o); break;
+    case K_GEN: gen_trace(vm, o); break;
+    case K_ITER: iter_trace(vm, o); break;
+    case K_FRAME_HOLDER: case K_COUNT: break;
+  }
+}
+
+void gc_free_object(VM *vm, Obj *o) {
+  switch ((ObjKind)o->kind) {
+    case K_TYPE: case K_INSTANCE: case K_SUPER: case K_FOREIGN: case K_SINGLETON:
+      type_free(vm, o); break;
+    case K_STR: str_free(vm, o); break;
+    case K_BYTES: bytes_free(vm, o); break;
+    case K_TUPLE: tuple_free(vm, o); break;
+    case K_LIST: list_free(vm, o); break;
+    case K_DICT: dict_free(vm, o); break;
+    case K_SET: set_free(vm, o); break;
+    case K_RANGE: case K_SLICE: range_free(vm, o); break;
+    case K_FUNC: case K_NATIVE: case K_BOUND: case K_CELL: case K_PROPERTY:
+    case K_STATICMETHOD: case K_CLASSMETHOD:
+      func_free(vm, o); break;
+    case K_CODE: code_free(vm, o); break;
+    case K_MODULE: module_free(vm, o); break;
+    case K_EXC: case K_TRACEBACK: exc_free(vm, o); break;
+    case K_GEN: gen_free(vm, o); break;
+    case K_ITER: iter_free(vm, o); break;
+    case K_FRAME_HOLDER: case K_COUNT: break;
+  }
+}
+
+/* ---- life cycle ---- */
+
+void gc_init(VM *vm) {
+  vm->next_gc = GC_MIN_THRESHOLD;
+  const char *stress = getenv("WITHY_GC_STRESS");
+  vm->gc_stress = stress && *stress && strcmp(stress, "0") != 0;
+}
+
+void gc_shutdown(VM *vm) {
+  Obj *o = vm->objects;
+  vm->objects = NULL;
+  while (o) {
+    Obj *next = o->gc_next;
+    free_block(vm, o);
+    o = next;
+  }
+  free(vm->gray);
+  vm->gray = NULL;
+  vm->gray_len = vm->gray_cap = 0;
+  free(vm->roots);
+  vm->roots = NULL;
+  vm->nroots = vm->cap_roots = 0;
+}

@@ -1,0 +1,151 @@
+/* test_api.c — the embedding API (withy.h) from the host's side: running
+** code, reading results, C functions and modules, C classes as context
+** managers, errors in both directions, SystemExit, pinning. */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+#include "withy.h"
+
+static wy_Value main_attr(wy_State *W, const char *name) {
+  wy_Value m = wy_import(W, "__main__");
+  return wy_getattr(W, m, name);
+}
+
+START_TEST(run_string_and_read_result) {
+  wy_State *W = wy_open();
+  ck_assert_ptr_nonnull(W);
+  ck_assert_int_eq(wy_run_string(W, "x = 6 * 7\ns = 'wi' + 'thy'\n", "<test>"), WY_OK);
+  int64_t x = 0;
+  ck_assert_int_eq(wy_to_int(W, main_attr(W, "x"), &x), 0);
+  ck_assert_int_eq(x, 42);
+  size_t len = 0;
+  const char *s = wy_to_str(W, main_attr(W, "s"), &len);
+  ck_assert_str_eq(s, "withy");
+  ck_assert_uint_eq(len, 5);
+  wy_close(W);
+}
+END_TEST
+
+static wy_Value c_add(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  int64_t a, b;
+  if (argc != 2) return wy_raise(W, "TypeError", "add() takes 2 arguments (%d given)", argc);
+  if (wy_to_int(W, argv[0], &a) < 0 || wy_to_int(W, argv[1], &b) < 0) return wy_error();
+  return wy_int(a + b + (int64_t)(intptr_t)ud);
+}
+
+/* a C context manager that records what its exit saw */
+typedef struct Probe { int enters, exits; char exc_type[64]; } Probe;
+
+static wy_Value probe_enter(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  ((Probe *)ud)->enters++;
+  return argv[0];
+}
+
+static wy_Value probe_exit(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  Probe *p = ud;
+  p->exits++;
+  if (argc == 4 && !wy_is_none(argv[1])) {
+    wy_Value name = wy_getattr(W, argv[1], "__name__");
+    const char *n = wy_to_str(W, name, NULL);
+    snprintf(p->exc_type, sizeof p->exc_type, "%s", n ? n : "?");
+  }
+  return wy_bool(true); /* suppress */
+}
+
+static Probe probe;
+
+static int init_hostmod(wy_State *W, wy_Value m) {
+  static const wy_Method methods[] = {{"__enter__", probe_enter}, {"__exit__", probe_exit}, {NULL, NULL}};
+  if (wy_def(W, m, "add", c_add, (void *)(intptr_t)1000) < 0) return -1;
+  wy_Value cls = wy_class(W, "Probe", wy_none(), methods, &probe);
+  if (wy_is_error(cls)) return -1;
+  return wy_module_set(W, m, "Probe", cls);
+}
+
+START_TEST(c_module_function_and_context_manager) {
+  wy_State *W = wy_open();
+  memset(&probe, 0, sizeof probe);
+  ck_assert_int_eq(wy_register_module(W, "hostmod", init_hostmod), 0);
+  const char *src =
+      "import hostmod\n"
+      "r = hostmod.add(2, 3)\n"
+      "with hostmod.Probe() as p:\n"
+      "    raise KeyError('k')\n"
+      "after = 'reached'\n"
+      "try:\n"
+      "    hostmod.add(1)\n"
+      "except TypeError as e:\n"
+      "    msg = str(e)\n";
+  int rc = wy_run_string(W, src, "<test>");
+  if (rc != WY_OK) wy_print_error(W);
+  ck_assert_int_eq(rc, WY_OK);
+  int64_t r = 0;
+  wy_to_int(W, main_attr(W, "r"), &r);
+  ck_assert_int_eq(r, 1005);
+  ck_assert_int_eq(probe.enters, 1);
+  ck_assert_int_eq(probe.exits, 1);
+  ck_assert_str_eq(probe.exc_type, "KeyError");
+  ck_assert_str_eq(wy_to_str(W, main_attr(W, "after"), NULL), "reached");
+  ck_assert_str_eq(wy_to_str(W, main_attr(W, "msg"), NULL), "add() takes 2 arguments (1 given)");
+  wy_close(W);
+}
+END_TEST
+
+START_TEST(errors_reach_the_host) {
+  wy_State *W = wy_open();
+  ck_assert_int_eq(wy_run_string(W, "x = (1,\n", "<test>"), WY_ERROR);
+  ck_assert(wy_error_matches(W, "SyntaxError"));
+  wy_clear_error(W);
+  ck_assert_int_eq(wy_run_string(W, "{}['missing']\n", "<test>"), WY_ERROR);
+  ck_assert(wy_error_matches(W, "KeyError"));
+  ck_assert(wy_error_matches(W, "LookupError"));
+  wy_Value e = wy_fetch_error(W);
+  ck_assert(!wy_error_pending(W));
+  ck_assert_str_eq(wy_to_str(W, wy_repr(W, e), NULL), "KeyError('missing')");
+  wy_close(W);
+}
+END_TEST
+
+START_TEST(system_exit_status) {
+  wy_State *W = wy_open();
+  ck_assert_int_eq(wy_run_string(W, "import sys\nsys.exit(3)\n", "<test>"), WY_EXIT);
+  ck_assert_int_eq(wy_exit_status(W), 3);
+  wy_close(W);
+}
+END_TEST
+
+START_TEST(pinned_value_survives_collection) {
+  wy_State *W = wy_open();
+  ck_assert_int_eq(wy_run_string(W, "keep = ['a', 'b'] * 3\n", "<test>"), WY_OK);
+  wy_Pin *pin = wy_pin(W, main_attr(W, "keep"));
+  ck_assert_int_eq(wy_run_string(W, "del keep\njunk = [[i] for i in range(20000)]\n", "<test>"), WY_OK);
+  ck_assert_int_eq(wy_len(W, wy_pinned(pin)), 6);
+  wy_unpin(W, pin);
+  wy_close(W);
+}
+END_TEST
+
+START_TEST(memory_limit_gives_memory_error) {
+  wy_State *W = wy_open();
+  wy_set_memory_limit(W, 64u << 20);
+  ck_assert_int_eq(wy_run_string(W, "x = [0] * (1 << 30)\n", "<test>"), WY_ERROR);
+  ck_assert(wy_error_matches(W, "MemoryError"));
+  wy_clear_error(W);
+  ck_assert_int_eq(wy_run_string(W, "y = [0] * 10\n", "<test>"), WY_OK);
+  wy_close(W);
+}
+END_TEST
+
+Suite *api_suite(void) {
+  Suite *s = suite_create("api");
+  TCase *tc = tcase_create("embedding");
+  tcase_set_timeout(tc, 20);
+  tcase_add_test(tc, run_string_and_read_result);
+  tcase_add_test(tc, c_module_function_and_context_manager);
+  tcase_add_test(tc, errors_reach_the_host);
+  tcase_add_test(tc, system_exit_status);
+  tcase_add_test(tc, pinned_value_survives_collection);
+  tcase_add_test(tc, memory_limit_gives_memory_error);
+  suite_add_tcase(s, tc);
+  return s;
+}
