@@ -409,7 +409,7 @@ static int execute(VM *vm, Frame *entry, bool throwing, Value *out) {
 #define PUSH(v) (*sp++ = (v))
 #define POP() (*--sp)
 #define TOP() (sp[-1])
-#define PEEK(n) (sp[-(n)])
+#define PEEK(n) (sp[-(ptrdiff_t)(n)])
 #define JUMPTO(target) (ip = code->code + (target))
 #define CACHE_SLOT() (&code->caches[INSTR_ARG(*ip++)])
 #define CHECK_BREAKER()                                          \
