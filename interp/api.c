@@ -716,7 +716,7 @@ wy_Value wy_class(wy_State *W, const char *name, wy_Value base, const wy_Method 
   }
   bool is_exc = (base_type->flags & TF_EXCEPTION) != 0;
   Type *t = type_new_builtin(W, name, base_type, is_exc ? K_EXC : K_FOREIGN,
-                             TF_BASETYPE | (is_exc ? TF_EXCEPTION : 0));
+                             TF_BASETYPE | TF_HOST | (is_exc ? TF_EXCEPTION : 0));
   if (!t) return wy_error();
   gc_push_root(W, v_obj(t));
   inherit_slots(t, base_type);

@@ -19,7 +19,7 @@
 static Value find_dunder(VM *vm, Type *t, StrObj *name, bool *user) {
   Type *owner;
   Value f = type_lookup_owner(vm, t, name, &owner);
-  *user = owner && (owner->flags & TF_HEAP);
+  *user = owner && (owner->flags & (TF_HEAP | TF_HOST));
   return f;
 }
 
@@ -344,7 +344,8 @@ void class_install_slots(VM *vm, Type *t) {
     t->setitem = slot_setitem;
   if (class_defines(vm, t, NAME(vm, __contains__))) t->contains = slot_contains;
   if (class_defines(vm, t, NAME(vm, __bool__))) t->truth = slot_truth;
-  t->construct = class_construct;
+  /* a C class (wy_class) keeps the construct withy.h gave it */
+  if (!(t->flags & TF_HOST)) t->construct = class_construct;
 }
 
 static void bump_version(ObjModelState *st, Type *t) {
@@ -362,7 +363,7 @@ void class_attr_changed(VM *vm, Type *t, StrObj *name) {
   ObjModelState *st = objmodel_state(vm);
   bool slots = !name || is_dunder(name);
   bump_version(st, t);
-  if (slots && (t->flags & TF_HEAP)) class_install_slots(vm, t);
+  if (slots && (t->flags & (TF_HEAP | TF_HOST))) class_install_slots(vm, t);
   if (!(t->obj.flags & TYPE_OBJ_EXT) || !TYPE_EXT(t)->has_subclasses) return;
   for (int i = 0; i < st->nclasses; i++) {
     Type *k = st->classes[i];

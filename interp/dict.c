@@ -513,7 +513,7 @@ static Value dict_construct(VM *vm, Type *type, Value *args, int nargs, TupleObj
   return rc < 0 ? V_UNDEF : v_obj(d);
 }
 
-static Value dict_repr(VM *vm, Value self) {
+static Value dict_repr_nested(VM *vm, Value self) {
   DictObj *d = AS_DICT(self);
   if (d->len == 0) return v_obj(str_from_cstr(vm, "{}"));
   if (d->obj.flags & OBJ_FLAG_REPR_BUSY) return v_obj(str_from_cstr(vm, "{...}"));
@@ -545,6 +545,14 @@ static Value dict_repr(VM *vm, Value self) {
   sbuf_addc(&b, '}');
   StrObj *s = sbuf_finish(vm, &b);
   return s ? v_obj(s) : V_UNDEF;
+}
+
+/* guarded against deep nesting (see seq_recursion_enter) */
+static Value dict_repr(VM *vm, Value self) {
+  if (seq_recursion_enter(vm, SEQ_IN_REPR) < 0) return V_UNDEF;
+  Value r = dict_repr_nested(vm, self);
+  seq_recursion_leave(vm);
+  return r;
 }
 
 static int64_t dict_len(VM *vm, Value self) { return AS_DICT(self)->len; }
@@ -583,7 +591,7 @@ static Value dict_iter(VM *vm, Value self) {
 }
 
 /* a == b for two dicts: same length, and every a[k] == b[k] */
-static int dict_equal(VM *vm, DictObj *a, DictObj *b) {
+static int dict_equal_nested(VM *vm, DictObj *a, DictObj *b) {
   if (a->len != b->len) return 0;
   for (int64_t i = 0; i < a->used; i++) {
     DictEntry e = a->entries[i];
@@ -605,6 +613,14 @@ static int dict_equal(VM *vm, DictObj *a, DictObj *b) {
     if (r <= 0) return r;
   }
   return 1;
+}
+
+/* guarded against deep nesting (see seq_recursion_enter) */
+static int dict_equal(VM *vm, DictObj *a, DictObj *b) {
+  if (seq_recursion_enter(vm, SEQ_IN_CMP) < 0) return -1;
+  int r = dict_equal_nested(vm, a, b);
+  seq_recursion_leave(vm);
+  return r;
 }
 
 static Value dict_richcmp(VM *vm, Value a, Value b, int op) {
@@ -904,7 +920,7 @@ static int view_contains(VM *vm, Value self, Value item) {
   }
 }
 
-static Value view_repr(VM *vm, Value self) {
+static Value view_repr_nested(VM *vm, Value self) {
   Obj *o = AS_OBJ(self);
   if (o->flags & OBJ_FLAG_REPR_BUSY) return v_obj(str_from_cstr(vm, "..."));
   Value items = list_from_iterable(vm, self);
@@ -915,6 +931,14 @@ static Value view_repr(VM *vm, Value self) {
   o->flags &= ~OBJ_FLAG_REPR_BUSY;
   gc_pop_roots(vm, 1);
   return s ? v_obj(s) : V_UNDEF;
+}
+
+/* guarded against deep nesting (see seq_recursion_enter) */
+static Value view_repr(VM *vm, Value self) {
+  if (seq_recursion_enter(vm, SEQ_IN_REPR) < 0) return V_UNDEF;
+  Value r = view_repr_nested(vm, self);
+  seq_recursion_leave(vm);
+  return r;
 }
 
 /* every item of a is in b */

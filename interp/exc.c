@@ -614,9 +614,9 @@ static Value no_attribute(VM *vm, Value self, StrObj *name) {
 }
 
 /* object.__getattribute__ for exceptions: data descriptors (property) on
-** the class, then the instance dict, then the class attribute, then a
-** user __getattr__. */
-static Value exc_getattr(VM *vm, Value self, StrObj *name) {
+** the class, then the instance dict, then the class attribute. (A user
+** __getattr__ comes after it, in exc_getattr.) */
+static Value exc_lookup(VM *vm, Value self, StrObj *name) {
   ExcObj *e = AS_EXC(self);
   Type *t = e->obj.type;
   Value v;
@@ -633,11 +633,21 @@ static Value exc_getattr(VM *vm, Value self, StrObj *name) {
     if (!IS_UNDEF(v)) return v;
   }
   if (!IS_UNDEF(attr)) return descr_bind(vm, attr, self, t);
-  if (t->flags & TF_HAS_GETATTR) {
-    Value ga = type_lookup(vm, t, NAME(vm, __getattr__));
-    if (!IS_UNDEF(ga)) return obj_call2(vm, ga, self, v_obj(name));
-  }
   return no_attribute(vm, self, name);
+}
+
+static Value exc_getattr(VM *vm, Value self, StrObj *name) {
+  Value v = exc_lookup(vm, self, name);
+  Type *t = AS_OBJ(self)->type;
+  /* a user __getattr__: class.c leaves it to a builtin base's getattr */
+  if (IS_UNDEF(v) && (t->flags & TF_HAS_GETATTR) && exc_pending_matches(vm, EXC(vm, AttributeError))) {
+    Value ga = type_lookup(vm, t, NAME(vm, __getattr__));
+    if (!IS_UNDEF(ga)) {
+      exc_clear(vm);
+      return obj_call2(vm, ga, self, v_obj(name));
+    }
+  }
+  return v;
 }
 
 static int exc_setattr(VM *vm, Value self, StrObj *name, Value value) {

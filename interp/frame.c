@@ -15,17 +15,6 @@
 #include "tuple.h"
 #include "gen.h"
 
-/* Frames up to this many slots are pooled; bigger ones are malloc'd and
-** freed each time (rare: huge functions). */
-#define FRAME_POOL_MAX_SLOTS 256
-
-typedef struct FramePool {
-  Frame *free[FRAME_POOL_MAX_SLOTS + 1];   /* by slot count, linked through back */
-  char *c_stack_base;                      /* where the outermost VM entry's C frame is */
-  size_t c_stack_budget;                   /* bytes of C stack nested entries may use */
-  Type *private_types[VM_PT__COUNT];       /* GC roots through vm->builtin_types */
-} FramePool;
-
 Type **vm_private_types(VM *vm) { return ((FramePool *)vm->frame_pool)->private_types; }
 
 int frame_pool_init(VM *vm) {

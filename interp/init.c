@@ -58,6 +58,7 @@ VM *vm_new(void) {
   module_types_init(vm);
   exc_types_init(vm);
   gen_types_init(vm);
+  vm_with_init(vm);
   builtins_init(vm);
   if (vm->curexc || !vm->builtins || !vm->modules) {
     /* start-up ran out of memory: nothing useful can run */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "lexer.h"
+#include "str.h"   /* uni_isidstart & co: CPython's Unicode tables (unicode.c) */
 
 /* ------------------------------------------------------------------ */
 /* UTF-8 helpers                                                        */
@@ -57,7 +58,7 @@ static int utf8_seq_len(const unsigned char *s, size_t n, const char **why) {
   return len;
 }
 
-static uint32_t utf8_decode(const unsigned char *s, int len) {
+static uint32_t lx_utf8_decode(const unsigned char *s, int len) {
   switch (len) {
     case 1: return s[0];
     case 2: return ((uint32_t)(s[0] & 0x1F) << 6) | (s[1] & 0x3F);
@@ -68,7 +69,7 @@ static uint32_t utf8_decode(const unsigned char *s, int len) {
   }
 }
 
-static int utf8_encode(uint32_t cp, char *out) {
+static int lx_utf8_encode(uint32_t cp, char *out) {
   if (cp < 0x80) { out[0] = (char)cp; return 1; }
   if (cp < 0x800) {
     out[0] = (char)(0xC0 | (cp >> 6));
@@ -86,52 +87,6 @@ static int utf8_encode(uint32_t cp, char *out) {
   out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
   out[3] = (char)(0x80 | (cp & 0x3F));
   return 4;
-}
-
-/* Unicode classes, approximated by ranges: withy carries no Unicode
-** database. Letters of every script are accepted in identifiers; the
-** ranges below are the punctuation, symbols and invisible characters
-** that CPython rejects and that a learner is likely to paste by mistake
-** (no-break spaces, smart quotes, dashes, arrows, emoji). */
-static bool uni_is_printable(uint32_t cp) {
-  if (cp < 0x20 || (cp >= 0x7F && cp <= 0xA0) || cp == 0xAD) return false;
-  if (cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200F) ||
-      (cp >= 0x2028 && cp <= 0x202F) || (cp >= 0x205F && cp <= 0x206F) ||
-      cp == 0x3000 || cp == 0xFEFF || (cp >= 0xFFF0 && cp <= 0xFFFB) ||
-      (cp >= 0xD800 && cp <= 0xF8FF) || cp >= 0xF0000)
-    return false;
-  return true;
-}
-
-static bool uni_is_symbol(uint32_t cp) {
-  if (cp >= 0x80 && cp <= 0xBF)
-    return !(cp == 0xAA || cp == 0xB5 || cp == 0xBA || cp == 0xB7);
-  if (cp == 0xD7 || cp == 0xF7) return true;
-  if (cp >= 0x2000 && cp <= 0x206F) return !(cp == 0x203F || cp == 0x2040 || cp == 0x2054);
-  if (cp >= 0x20A0 && cp <= 0x20CF) return true;                    /* currency */
-  if (cp >= 0x2190 && cp <= 0x2BFF) return true;                    /* arrows .. symbols */
-  if (cp >= 0x2E00 && cp <= 0x2E7F) return true;                    /* punctuation */
-  if ((cp >= 0x3000 && cp <= 0x3004) || (cp >= 0x3008 && cp <= 0x3020) || cp == 0x3030)
-    return true;
-  if (cp >= 0xFE10 && cp <= 0xFE6F) return !(cp == 0xFE33 || cp == 0xFE34 || (cp >= 0xFE4D && cp <= 0xFE4F));
-  if ((cp >= 0xFF01 && cp <= 0xFF0F) || (cp >= 0xFF1A && cp <= 0xFF20) ||
-      (cp >= 0xFF3B && cp <= 0xFF40 && cp != 0xFF3F) || (cp >= 0xFF5B && cp <= 0xFF65))
-    return true;
-  if (cp >= 0x1F000 && cp <= 0x1FAFF) return true;                  /* emoji */
-  return false;
-}
-
-static bool uni_is_id_continue(uint32_t cp) {
-  if (cp < 0x80)
-    return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9') || cp == '_';
-  return uni_is_printable(cp) && !uni_is_symbol(cp);
-}
-
-static bool uni_is_id_start(uint32_t cp) {
-  if (cp < 0x80) return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || cp == '_';
-  if (cp == 0xB7) return false;                                     /* middle dot */
-  if (cp >= 0x300 && cp <= 0x36F) return false;                     /* combining marks */
-  return uni_is_id_continue(cp);
 }
 
 /* ------------------------------------------------------------------ */
@@ -389,14 +344,14 @@ static bool verify_identifier(Lexer *lx, size_t start) {
     const char *why = NULL;
     int n = utf8_seq_len((const unsigned char *)lx->s + i, lx->pos - i, &why);
     if (n == 0) n = 1;   /* cannot happen: the source was validated */
-    uint32_t cp = utf8_decode((const unsigned char *)lx->s + i, n);
-    bool ok = first ? uni_is_id_start(cp) : uni_is_id_continue(cp);
+    uint32_t cp = lx_utf8_decode((const unsigned char *)lx->s + i, n);
+    bool ok = first ? uni_isidstart(cp) : uni_isidcontinue(cp);
     if (!ok) {
       if (i + (size_t)n < lx->pos) lx->pos = i + (size_t)n;
       int off = err_chars(lx, lx->line_start, lx->pos);
-      if (uni_is_printable(cp)) {
+      if (uni_isprintable(cp)) {
         char ch[5] = {0};
-        utf8_encode(cp, ch);
+        lx_utf8_encode(cp, ch);
         lex_error(lx, LEXERR_RAISED, 0, lx->line, off, off, "invalid character '%s' (U+%04X)", ch, (unsigned)cp);
       } else {
         lex_error(lx, LEXERR_RAISED, 0, lx->line, off, off, "invalid non-printable character U+%04X", (unsigned)cp);
@@ -808,7 +763,7 @@ static bool continuation(Lexer *lx) {
       return false;
     }
     eof_position(lx, &line, &col);
-    lex_error(lx, LEXERR_PLAIN, 0, line, err_chars(lx, lx->prev_line_start, lx->len), 0,
+    lex_error(lx, LEXERR_PLAIN, 0, line, err_chars(lx, lx->prev_line_start, lx->len), -1,
               "unexpected EOF while parsing");
     lx->err->incomplete = true;
     return false;
@@ -869,7 +824,7 @@ static bool indentation(Lexer *lx, bool *blank) {
       size_t eol = lx->pos;
       while (eol < lx->len && lx->s[eol] != '\n') eol++;
       if (eol < lx->len) eol++;
-      lex_error(lx, LEXERR_PLAIN, 1, lx->line, err_chars(lx, lx->line_start, eol), 0,
+      lex_error(lx, LEXERR_PLAIN, 1, lx->line, err_chars(lx, lx->line_start, eol), -1,
                 "unindent does not match any outer indentation level");
       return false;
     }
@@ -900,6 +855,8 @@ nextline:
 again:
   do c = getc_(lx); while (c == ' ' || c == '\t' || c == '\f');
   size_t start = lx->pos - (c != 0);
+  /* CPython's NEWLINE after a comment starts where the comment does */
+  size_t newline_start = start;
   if (c == '#') {
     while (c != 0 && c != '\n') c = getc_(lx);
     start = lx->pos - (c != 0);
@@ -960,7 +917,8 @@ again:
     t->kind = TK_NEWLINE;
     t->start = t->end = nl;
     t->line = t->end_line = line;
-    t->col = t->end_col = t->cur_col = (int)(nl - ls);
+    t->col = (int)(newline_start - ls);
+    t->end_col = t->cur_col = (int)(nl - ls);
     t->level = 0;
     return true;
   }
@@ -1195,7 +1153,7 @@ static char *decode_escapes(Arena *a, const char *body, size_t n, bool bytes,
         uint32_t v = (uint32_t)(k - '0');
         for (int d = 0; d < 2 && i < n && body[i] >= '0' && body[i] <= '7'; d++) v = v * 8 + (uint32_t)(body[i++] - '0');
         if (bytes) out[o++] = (char)(v & 0xFF);
-        else o += (size_t)utf8_encode(v, out + o);
+        else o += (size_t)lx_utf8_encode(v, out + o);
         break;
       }
       case 'x': case 'u': case 'U': {
@@ -1234,7 +1192,7 @@ static char *decode_escapes(Arena *a, const char *body, size_t n, bool bytes,
         } else {
           /* lone surrogates are kept as their 3-byte form, as CPython
           ** keeps them in the str */
-          o += (size_t)utf8_encode(v, out + o);
+          o += (size_t)lx_utf8_encode(v, out + o);
         }
         break;
       }

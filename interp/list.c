@@ -173,7 +173,7 @@ static Value list_construct(VM *vm, Type *type, Value *args, int nargs, TupleObj
 
 /* ---------------------------------------------------------------- repr */
 
-static Value list_repr(VM *vm, Value self) {
+static Value list_repr_nested(VM *vm, Value self) {
   ListObj *l = AS_LIST(self);
   if (l->len == 0) return v_obj(str_from_cstr(vm, "[]"));
   if (l->obj.flags & OBJ_FLAG_REPR_BUSY) return v_obj(str_from_cstr(vm, "[...]"));
@@ -194,6 +194,14 @@ static Value list_repr(VM *vm, Value self) {
   l->obj.flags &= ~OBJ_FLAG_REPR_BUSY;
   StrObj *s = sbuf_finish(vm, &b);
   return s ? v_obj(s) : V_UNDEF;
+}
+
+/* guarded against deep nesting (see seq_recursion_enter) */
+static Value list_repr(VM *vm, Value self) {
+  if (seq_recursion_enter(vm, SEQ_IN_REPR) < 0) return V_UNDEF;
+  Value r = list_repr_nested(vm, self);
+  seq_recursion_leave(vm);
+  return r;
 }
 
 /* ---------------------------------------------------------------- indexing */

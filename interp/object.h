@@ -123,7 +123,9 @@ enum {
   TF_BASETYPE = 1 << 1,  /* may be subclassed */
   TF_EXCEPTION = 1 << 2, /* BaseException or a subclass */
   TF_HAS_GETATTR = 1 << 3, /* a user __getattr__ fallback exists in the MRO */
-  TF_ABSTRACT_NEW = 1 << 4 /* cannot be instantiated ("cannot create 'X' instances") */
+  TF_ABSTRACT_NEW = 1 << 4, /* cannot be instantiated ("cannot create 'X' instances") */
+  TF_HOST = 1 << 5       /* a C class made through withy.h (wy_class): its dunders
+                            are dispatched through slots like a class's */
 };
 
 struct Type {

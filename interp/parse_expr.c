@@ -120,8 +120,19 @@ bool can_start_expression(int kind) {
   }
 }
 
+/* CPython 3.11's SOFT_KEYWORD token test compares only the NAME's own
+** length, so any prefix of a soft keyword ("c", "ma", ...) counts. */
 static bool is_soft_keyword(Parser *p, const Token *t) {
-  return tok_is_word(p, t, "match") || tok_is_word(p, t, "case") || tok_is_word(p, t, "_");
+  static const char *const soft[] = {"_", "case", "match"};
+  size_t n = t->end - t->start;
+  if (t->kind != TK_NAME) return false;
+  for (size_t i = 0; i < sizeof soft / sizeof soft[0]; i++)
+    if (n <= strlen(soft[i]) && memcmp(p->src + t->start, soft[i], n) == 0) return true;
+  return false;
+}
+
+static bool is_legacy_name(Parser *p, const Token *t) {
+  return tok_is_word(p, t, "print") || tok_is_word(p, t, "exec");
 }
 
 bool meant_equality(Parser *p, int target_pos, int eq_pos) {
@@ -234,6 +245,20 @@ static Expr *parse_list_display(Parser *p) {
   return new_seq(p, E_LIST, span_from(p, open), &elts);
 }
 
+/* ':' expression, after a dictionary key */
+static Expr *parse_dict_value(Parser *p) {
+  Token *colon = advance(p);
+  if (cur_kind(p) == TK_STAR) {
+    Token *star = advance(p);
+    parse_bitwise_or(p);
+    perr_starting_from(p, span_tok(star), &p->toks[p->maxpos],
+                       "cannot use a starred expression in a dictionary value");
+  }
+  if (cur_kind(p) == TK_RBRACE || cur_kind(p) == TK_COMMA)
+    perr_tok(p, colon, "expression expected after dictionary key and ':'");
+  return parse_expression(p);
+}
+
 /* dict, set, dictcomp, setcomp */
 static Expr *parse_brace_display(Parser *p) {
   Token *open = advance(p);
@@ -264,8 +289,7 @@ static Expr *parse_brace_display(Parser *p) {
       expect(p, TK_RBRACE);
       return new_seq(p, E_SET, span_from(p, open), &elts);
     }
-    advance(p);   /* ':' */
-    first_value = parse_expression(p);
+    first_value = parse_dict_value(p);
     if (at_comp_for(p)) {
       Expr *c = new_comp(p, E_DICTCOMP, span_tok(open), first_key, first_value);
       expect(p, TK_RBRACE);
@@ -273,8 +297,7 @@ static Expr *parse_brace_display(Parser *p) {
       return c;
     }
   }
-  if (dstar && at_comp_for(p))
-    perr_span(p, span_join(span_tok(dstar), first_value->span), "dict unpacking cannot be used in dict comprehension");
+  if (dstar && at_comp_for(p)) perr_tok(p, dstar, "dict unpacking cannot be used in dict comprehension");
   exprvec_push(p, &keys, first_key);
   exprvec_push(p, &values, first_value);
   while (accept(p, TK_COMMA)) {
@@ -283,9 +306,12 @@ static Expr *parse_brace_display(Parser *p) {
       exprvec_push(p, &keys, NULL);
       exprvec_push(p, &values, parse_bitwise_or(p));
     } else {
-      exprvec_push(p, &keys, parse_expression(p));
-      expect(p, TK_COLON);
-      exprvec_push(p, &values, parse_expression(p));
+      Expr *key = parse_expression(p);
+      if (cur_kind(p) != TK_COLON)
+        perr_cols(p, key->span.line, key->span.end_col - 1, key->span.end_line, -1,
+                  "':' expected after dictionary key");
+      exprvec_push(p, &keys, key);
+      exprvec_push(p, &values, parse_dict_value(p));
     }
   }
   expect(p, TK_RBRACE);
@@ -378,16 +404,18 @@ static void push_keyword(Parser *p, KwVec *kws, const Token *start, const char *
 }
 
 /* One positional argument (or a generator expression). */
-static Expr *parse_positional_arg(Parser *p, const Token *open, int nargs_before) {
+static Expr *parse_positional_arg(Parser *p, const Token *open, int nargs_before, bool allow_genexp) {
   Token *start = cur(p);
   if (start->kind == TK_NAME && peek_kind(p, 1) == TK_COLONEQUAL)
     perr_tok(p, tok_at(p, p->pos + 1), "assignment expressions (:=) are not supported by withy");
   Expr *e = parse_expression(p);
   if (at_comp_for(p)) {
+    if (!allow_genexp) perr_tok(p, cur(p), "invalid syntax");
     Expr *g = new_comp(p, E_GENEXP, span_tok(open), NULL, e);
     /* a lone generator argument needs no parentheses of its own */
-    if (nargs_before > 0 || cur_kind(p) != TK_RPAR)
+    if (nargs_before > 0 || cur_kind(p) == TK_COMMA)
       perr_range(p, e->span, last_comprehension_item(g)->span, "Generator expression must be parenthesized");
+    if (cur_kind(p) != TK_RPAR) perr_invalid(p);
     g->span = span_join(span_tok(open), span_tok(cur(p)));
     return g;
   }
@@ -398,7 +426,7 @@ static Expr *parse_positional_arg(Parser *p, const Token *open, int nargs_before
   return e;
 }
 
-void parse_call_args(Parser *p, ExprList *args, Keyword **kws_out, int *nkws) {
+void parse_call_args(Parser *p, ExprList *args, Keyword **kws_out, int *nkws, bool allow_genexp) {
   const Token *open = prev_tok(p);
   ExprVec pos = {0};
   KwVec kws = {0};
@@ -416,8 +444,8 @@ void parse_call_args(Parser *p, ExprList *args, Keyword **kws_out, int *nkws) {
       advance(p);
       push_keyword(p, &kws, t, NULL, parse_expression(p));
       seen_dstar = true;
-    } else if (peek_kind(p, 1) == TK_EQUAL &&
-               (t->kind == TK_NAME || t->kind == TK_TRUE || t->kind == TK_FALSE || t->kind == TK_NONE)) {
+    } else if ((t->kind == TK_NAME || t->kind == TK_TRUE || t->kind == TK_FALSE || t->kind == TK_NONE) &&
+               peek_kind(p, 1) == TK_EQUAL) {
       Token *eq = tok_at(p, p->pos + 1);
       if (t->kind != TK_NAME)
         perr_range(p, span_tok(t), span_tok(eq), "cannot assign to %s", tok_kind_name(t->kind));
@@ -429,7 +457,7 @@ void parse_call_args(Parser *p, ExprList *args, Keyword **kws_out, int *nkws) {
       push_keyword(p, &kws, t, tok_name(p, t), value);
       seen_kw = true;
     } else {
-      exprvec_push(p, &pos, parse_positional_arg(p, open, pos.len + kws.n));
+      exprvec_push(p, &pos, parse_positional_arg(p, open, pos.len + kws.n, allow_genexp));
       if (seen_kw || seen_dstar) misplaced = true;
     }
     if (!accept(p, TK_COMMA)) break;
@@ -461,7 +489,7 @@ static Expr *parse_primary(Parser *p) {
       advance(p);
       Expr *c = new_expr(p, E_CALL, span_tok(start));
       c->u.call.func = e;
-      parse_call_args(p, &c->u.call.args, &c->u.call.keywords, &c->u.call.nkeywords);
+      parse_call_args(p, &c->u.call.args, &c->u.call.keywords, &c->u.call.nkeywords, true);
       c->span = span_from(p, start);
       e = c;
     } else if (k == TK_LSQB) {
@@ -518,7 +546,7 @@ static Expr *parse_factor(Parser *p) {
     default: return parse_power(p);
   }
   /* -9223372036854775808 is the one literal that only fits negated */
-  Token *num = tok_at(p, p->pos + 1);
+  Token *num = op == UN_NEG ? tok_at(p, p->pos + 1) : t;
   if (op == UN_NEG && num->kind == TK_NUMBER && (num->flags & NUM_TOOBIG) && !(num->flags & NUM_IMAG) &&
       num->num.u == (uint64_t)1 << 63) {
     int after = peek_kind(p, 2);
@@ -679,18 +707,32 @@ static Expr *parse_expression_without_invalid(Parser *p) {
   return e;
 }
 
-/* invalid_expression's first case: inside brackets, an expression right
-** after another one is most likely a missing comma: `f(a b)`. */
+/* An expression right after another one, where the grammar has none:
+** CPython's second pass tries invalid_expression (inside brackets, most
+** likely a missing comma: `f(a b)`) and invalid_legacy_expression
+** (`print "x"`; parsing what follows a NAME may find a better error). */
 static void check_missing_comma(Parser *p, int start_pos, Expr *a) {
-  if (p->no_invalid || !can_start_expression(cur_kind(p))) return;
+  if (p->no_invalid || !can_start_expression(cur_kind(p)) || p->heuristics > 16) return;
+  p->heuristics++;
   const Token *first = &p->toks[start_pos];
-  if (is_soft_keyword(p, first)) return;
-  if (first->kind == TK_NAME && p->toks[start_pos + 1].kind == TK_STRING) return;
-  if (a->kind == E_NAME && (strcmp(a->u.name.id, "print") == 0 || strcmp(a->u.name.id, "exec") == 0)) return;
+  const Token *second = &p->toks[start_pos + 1];
   int end;
-  Expr *b = try_parse(p, p->pos, parse_expression_without_invalid, &end);
-  if (b && p->toks[end - 1].level > 0)
-    perr_range(p, a->span, b->span, "invalid syntax. Perhaps you forgot a comma?");
+  bool name_string = first->kind == TK_NAME && second->kind == TK_STRING;
+  bool legacy = a->kind == E_NAME && is_legacy_name(p, first);
+  if (!name_string && !is_soft_keyword(p, first) && !legacy) {
+    Expr *b = try_parse(p, p->pos, parse_expression_without_invalid, &end);
+    if (b && p->toks[end - 1].level > 0)
+      perr_range(p, a->span, b->span, "invalid syntax. Perhaps you forgot a comma?");
+  }
+  if (first->kind == TK_NAME && second->kind != TK_LPAR) {
+    Expr *b = try_parse(p, start_pos + 1, parse_star_expressions, &end);
+    if (!b && !p->err_generic) perr_final(p, &p->err);
+    if (b && is_legacy_name(p, first))
+      perr_range(p, span_tok(first), b->span, "Missing parentheses in call to '%s'. Did you mean %s(...)?",
+                 first->kind == TK_NAME && tok_is_word(p, first, "print") ? "print" : "exec",
+                 tok_is_word(p, first, "print") ? "print" : "exec");
+  }
+  p->heuristics--;
 }
 
 /* expression: disjunction ['if' disjunction 'else' expression] | lambdef */
@@ -915,7 +957,7 @@ Arguments *parse_parameters(Parser *p, bool is_lambda) {
       if (seen_star) perr_tok(p, t, "/ must be ahead of *");
       if (plain.n == 0) {
         if (peek_kind(p, 1) == TK_COMMA) perr_tok(p, t, "at least one argument must precede /");
-        perr_invalid(p);
+        perr_tok(p, t, "invalid syntax");
       }
       advance(p);
       args->posonly = plain.items;
@@ -927,8 +969,11 @@ Arguments *parse_parameters(Parser *p, bool is_lambda) {
       advance(p);
       seen_star = true;
       if (cur_kind(p) == close ||
-          (cur_kind(p) == TK_COMMA && (peek_kind(p, 1) == close || peek_kind(p, 1) == TK_DSTAR)))
+          (cur_kind(p) == TK_COMMA && (peek_kind(p, 1) == close || peek_kind(p, 1) == TK_DSTAR))) {
+        /* lambda's version of the rule has no location: the last token */
+        if (is_lambda) perr_last(p, 0, "named arguments must follow bare *");
         perr_tok(p, t, "named arguments must follow bare *");
+      }
       if (cur_kind(p) != TK_COMMA) {
         args->vararg = arg_copy(p, parse_param(p, is_lambda));
         if (cur_kind(p) == TK_EQUAL) perr_tok(p, cur(p), "var-positional argument cannot have default value");

@@ -269,7 +269,7 @@ static void final_sub_error(Parser *sub, SyntaxErrorInfo *e) {
   *e = sub->err;
   if (sub->lexfail) return;
   const LexError *le = &sub->lexerr;
-  if (le->cls == LEXERR_RAISED || (le->cls == LEXERR_EOF_PAREN && sub->err.line > le->paren_line)) {
+  if (le->cls == LEXERR_RAISED || (le->cls == LEXERR_EOF_PAREN && sub->toks[sub->fillpos].line > le->paren_line)) {
     memset(e, 0, sizeof *e);
     snprintf(e->msg, sizeof e->msg, "%s", le->msg);
     e->kind = le->kind;
@@ -291,7 +291,7 @@ Expr *parse_fstring_field_expr(Parser *p, size_t start, size_t end, int line, si
   sub->srclen = p->srclen;
   sub->toks = toks;
   sub->ntoks = ntoks;
-  sub->maxpos = -1;
+  sub->maxpos = sub->fillpos = -1;
   sub->mode = PARSE_EVAL;
   sub->depth = p->depth;
   sub->fstring = true;

@@ -18,6 +18,7 @@ _Noreturn static void perr_lex(Parser *p);
 
 Token *tok_at(Parser *p, int i) {
   if (i >= p->ntoks) i = p->ntoks - 1;
+  if (i > p->fillpos) p->fillpos = i;
   if (i > p->maxpos) {
     p->maxpos = i;
     /* CPython's tokenizer reports its error the moment the parser asks
@@ -146,12 +147,18 @@ _Noreturn static void unwind(Parser *p) {
   longjmp(*p->jmp, 1);
 }
 
-static void set_msg(Parser *p, int kind, const char *fmt, va_list ap) {
-  char body[sizeof p->err.msg - 16];
-  vsnprintf(body, sizeof body, fmt, ap);
+static void set_msg_text(Parser *p, int kind, const char *text) {
   memset(&p->err, 0, sizeof p->err);
+  p->err_generic = false;
   p->err.kind = kind;
-  snprintf(p->err.msg, sizeof p->err.msg, "%s%s", p->fstring ? "f-string: " : "", body);
+  snprintf(p->err.msg, sizeof p->err.msg, "%s%.*s", p->fstring ? "f-string: " : "",
+           (int)sizeof p->err.msg - 16, text);
+}
+
+static void set_msg(Parser *p, int kind, const char *fmt, va_list ap) {
+  char body[sizeof p->err.msg];
+  vsnprintf(body, sizeof body, fmt, ap);
+  set_msg_text(p, kind, body);
 }
 
 /* CPython's RAISE_ERROR_KNOWN_LOCATION: 0-based byte columns in, 1-based
@@ -170,6 +177,13 @@ void perr_tok(Parser *p, const Token *t, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   raise_at(p, 0, span_tok(t), fmt, ap);
+}
+
+void perr_cols(Parser *p, int line, int col, int end_line, int end_col, const char *fmt, ...) {
+  Span s = {line, col, end_line, end_col};
+  va_list ap;
+  va_start(ap, fmt);
+  raise_at(p, 0, s, fmt, ap);
 }
 
 void perr_span(Parser *p, Span s, const char *fmt, ...) {
@@ -202,17 +216,32 @@ void perr_last(Parser *p, int kind, const char *fmt, ...) {
 
 /* _PyPegen_set_syntax_error's generic case. */
 void perr_invalid(Parser *p) {
-  Token *t = &p->toks[p->maxpos];
-  if (t->kind == TK_INDENT) perr_last(p, 1, "unexpected indent");
-  if (t->kind == TK_DEDENT) perr_last(p, 1, "unexpected unindent");
+  perr_invalid_at(p, &p->toks[p->maxpos]);
+}
+
+void perr_invalid_at(Parser *p, const Token *t) {
   if (t->kind == TK_COLONEQUAL) perr_tok(p, t, "assignment expressions (:=) are not supported by withy");
-  perr_tok(p, t, "invalid syntax");
+  Span s = span_tok(t);
+  if (t->kind == TK_INDENT || t->kind == TK_DEDENT) {
+    set_msg_text(p, 1, t->kind == TK_INDENT ? "unexpected indent" : "unexpected unindent");
+    p->err.line = t->line;
+    p->err.col = char_col(p, t->line, t->cur_col);
+    p->err.end_line = t->end_line;
+    p->err.end_col = -1;
+  } else {
+    set_msg_text(p, 0, "invalid syntax");
+    p->err.line = s.line;
+    p->err.col = s.col < 0 ? 0 : char_col(p, s.line, s.col) + 1;
+    p->err.end_line = s.end_line;
+    p->err.end_col = s.end_col < 0 ? 0 : char_col(p, s.end_line, s.end_col) + 1;
+  }
+  p->err_generic = true;
+  unwind(p);
 }
 
 /* RAISE_SYNTAX_ERROR_STARTING_FROM: from a node to where the tokenizer
 ** stands (the end of the last token fetched). */
-void perr_starting_from(Parser *p, Span from, const char *fmt, ...) {
-  Token *t = &p->toks[p->maxpos];
+void perr_starting_from(Parser *p, Span from, const Token *t, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   set_msg(p, 0, fmt, ap);
@@ -226,6 +255,7 @@ void perr_starting_from(Parser *p, Span from, const char *fmt, ...) {
 
 void perr_final(Parser *p, const SyntaxErrorInfo *e) {
   p->err = *e;
+  p->err_generic = false;
   unwind(p);
 }
 
@@ -252,17 +282,31 @@ static void perr_lex(Parser *p) {
 }
 
 void enter_nested(Parser *p) {
-  if (++p->depth > PARSER_MAX_DEPTH)
-    perr_tok(p, cur(p), "expression too deeply nested (withy's limit is %d levels)", PARSER_MAX_DEPTH);
+  if (++p->depth > PARSER_MAX_DEPTH) {
+    Token *t = cur(p);
+    Span s = span_tok(t);
+    set_msg_text(p, 0, "too many nested expressions");
+    p->err.line = s.line;
+    p->err.col = char_col(p, s.line, s.col) + 1;
+    p->err.end_line = s.end_line;
+    p->err.end_col = char_col(p, s.end_line, s.end_col) + 1;
+    /* inside an error heuristic, this only means the heuristic failed */
+    p->err_generic = true;
+    unwind(p);
+  }
 }
 
 /* ------------------------------------------------------------------ */
 /* Backtracking                                                        */
 
 bool try_run(Parser *p, int pos, TryFn fn, void *ctx, int *endpos) {
+  return try_run_ex(p, pos, fn, ctx, endpos, false);
+}
+
+bool try_run_ex(Parser *p, int pos, TryFn fn, void *ctx, int *endpos, bool first_pass) {
   jmp_buf here;
   jmp_buf *outer = p->jmp;
-  int saved_pos = p->pos, saved_depth = p->depth;
+  int saved_pos = p->pos, saved_depth = p->depth, saved_max = p->maxpos;
   p->jmp = &here;
   p->pos = pos;
   if (setjmp(here) == 0) {
@@ -270,6 +314,7 @@ bool try_run(Parser *p, int pos, TryFn fn, void *ctx, int *endpos) {
     p->jmp = outer;
     if (endpos) *endpos = p->pos;
     p->pos = saved_pos;
+    if (!first_pass) p->maxpos = saved_max;
     return true;
   }
   p->jmp = outer;
@@ -277,6 +322,7 @@ bool try_run(Parser *p, int pos, TryFn fn, void *ctx, int *endpos) {
   if (p->oom || p->lexfail) unwind(p);
   p->pos = saved_pos;
   p->depth = saved_depth;
+  if (!first_pass) p->maxpos = saved_max;
   if (endpos) *endpos = pos;
   return false;
 }
@@ -469,13 +515,14 @@ static Stmt *parse_with(Parser *p, Token *start, bool is_async) {
     /* `with (a as b, c):` and `with (a, b):` are lists of items, but
     ** `with (a, b) as c:` and `with (yield):` start an expression: CPython
     ** tries the parenthesized form first and backtracks */
-    done = try_run(p, after_kw, parse_paren_with_items, &w, &end);
+    done = try_run_ex(p, after_kw, parse_paren_with_items, &w, &end, true);
     if (done) {
       p->pos = end;
     } else {
       SyntaxErrorInfo first = p->err;
-      if (!try_run(p, after_kw, parse_plain_with_items, &w, &end)) {
-        if (strcmp(first.msg, "invalid syntax") != 0) perr_final(p, &first);
+      bool first_generic = p->err_generic;
+      if (!try_run_ex(p, after_kw, parse_plain_with_items, &w, &end, true)) {
+        if (!first_generic) perr_final(p, &first);
         parse_plain_with_items(p, &w);   /* fails again, with its own error */
       }
       p->pos = end;
@@ -495,24 +542,22 @@ static Stmt *parse_with(Parser *p, Token *start, bool is_async) {
 
 /* ---- try ---- */
 
+/* invalid_except_stmt: `except A, B:` names more types than it may */
+static void parse_more_types(Parser *p, void *ctx) {
+  while (accept(p, TK_COMMA)) parse_expression(p);
+  if (accept(p, TK_AS)) expect(p, TK_NAME);
+  expect(p, TK_COLON);
+}
+
 static void parse_except_clause(Parser *p, ExceptHandler *h) {
   Token *kw = advance(p);
   if (cur_kind(p) == TK_STAR)
     perr_range(p, span_tok(kw), span_tok(cur(p)), "except* (exception groups) is not supported by withy");
   if (cur_kind(p) != TK_COLON) {
     Expr *type = parse_expression(p);
-    if (cur_kind(p) == TK_COMMA) {
-      /* invalid_except_stmt: `except A, B:` */
-      int at = p->pos;
-      advance(p);
-      parse_expression(p);
-      while (accept(p, TK_COMMA)) parse_expression(p);
-      if (accept(p, TK_AS)) expect(p, TK_NAME);
-      if (cur_kind(p) == TK_COLON)
-        perr_starting_from(p, type->span, "multiple exception types must be parenthesized");
-      p->pos = at;
-      perr_invalid(p);
-    }
+    int end;
+    if (cur_kind(p) == TK_COMMA && try_run(p, p->pos, parse_more_types, NULL, &end))
+      perr_starting_from(p, type->span, &p->toks[end - 1], "multiple exception types must be parenthesized");
     h->type = type;
     if (accept(p, TK_AS)) {
       if (cur_kind(p) != TK_NAME) perr_invalid(p);
@@ -560,7 +605,8 @@ static Stmt *parse_funcdef(Parser *p, Token *start, bool is_async, ExprList deco
   Token *kw = advance(p);
   if (cur_kind(p) != TK_NAME) perr_invalid(p);
   const char *name = tok_name(p, advance(p));
-  expect(p, TK_LPAR);
+  if (cur_kind(p) != TK_LPAR) perr_tok(p, cur(p), "expected '('");
+  advance(p);
   Arguments *args = parse_parameters(p, false);
   expect(p, TK_RPAR);
   Expr *returns = NULL;
@@ -584,7 +630,7 @@ static Stmt *parse_classdef(Parser *p, ExprList decorators) {
   ExprList bases = {NULL, 0};
   Keyword *kws = NULL;
   int nkws = 0;
-  if (accept(p, TK_LPAR)) parse_call_args(p, &bases, &kws, &nkws);
+  if (accept(p, TK_LPAR)) parse_call_args(p, &bases, &kws, &nkws, false);
   expect_colon(p, false);
   StmtList body = parse_block(p, "class definition", kw->line);
   Stmt *s = new_stmt(p, S_CLASSDEF, span_to_body(kw, body));
@@ -706,8 +752,16 @@ static Stmt *parse_assignment(Parser *p, Token *start, Expr *first, int first_po
 }
 
 static Stmt *parse_annassign(Parser *p, Token *start, Expr *target, bool bare_tuple) {
-  advance(p);   /* ':' */
-  Expr *annotation = parse_expression(p);
+  Token *colon = advance(p);
+  Expr *annotation;
+  if (is_single_target(target)) {
+    annotation = parse_expression(p);
+  } else {
+    /* CPython's first pass fails at the ':'; its second names the bad
+    ** target when an annotation follows */
+    annotation = try_parse(p, p->pos, parse_expression, NULL);
+    if (!annotation) perr_invalid_at(p, colon);
+  }
   if (bare_tuple)
     perr_span(p, target->u.seq.elts.items[0]->span, "only single target (not tuple) can be annotated");
   if (target->kind == E_TUPLE || target->kind == E_LIST)
@@ -1029,7 +1083,10 @@ static void final_error(Parser *p, SyntaxErrorInfo *err) {
   *err = p->err;
   if (p->oom || p->lexfail) return;
   const LexError *le = &p->lexerr;
-  bool lex_wins = le->cls == LEXERR_RAISED || (le->cls == LEXERR_EOF_PAREN && p->err.line > le->paren_line);
+  /* CPython compares the unclosed bracket's line with the line of the
+  ** last token it fetched, not with the error's */
+  int fill_line = p->toks[p->fillpos].line;
+  bool lex_wins = le->cls == LEXERR_RAISED || (le->cls == LEXERR_EOF_PAREN && fill_line > le->paren_line);
   if (lex_wins) {
     memset(err, 0, sizeof *err);
     snprintf(err->msg, sizeof err->msg, "%s", le->msg);
@@ -1087,7 +1144,7 @@ Module *parse_source(const char *src, size_t len, int mode, SyntaxErrorInfo *err
   p->toks = toks;
   p->ntoks = ntoks;
   p->mode = mode;
-  p->maxpos = -1;
+  p->maxpos = p->fillpos = -1;
   StmtVec *body = arena_alloc(arena, sizeof *body);
   Module *m = arena_alloc(arena, sizeof *m);
   if (!body || !m) goto oom;

@@ -32,6 +32,7 @@ typedef struct Parser {
   int pos;                /* the current token */
   int maxpos;             /* the furthest token looked at (CPython's
                              last fetched token: generic errors go there) */
+  int fillpos;            /* ... counting error heuristics too */
   LexError lexerr;        /* the lexer's error when toks end in TK_ERROR */
   int mode;               /* ParseMode */
   int depth;
@@ -49,6 +50,9 @@ typedef struct Parser {
   int fx_line;
   int fstring_level;      /* nesting of format specs (CPython allows 2) */
   bool no_invalid;        /* parsing as CPython's *_without_invalid rules */
+  bool err_generic;       /* the error is a plain "invalid syntax": inside
+                             try_run it only means "this alternative failed" */
+  int heuristics;         /* nesting of error heuristics (bounded) */
 } Parser;
 
 /* ---- tokens (parse_stmt.c) ---- */
@@ -88,16 +92,21 @@ void *vec_grow(Parser *p, void *items, int len, int *cap, size_t elem);
 
 /* CPython's RAISE_SYNTAX_ERROR_KNOWN_LOCATION at a token. */
 _Noreturn void perr_tok(Parser *p, const Token *t, const char *fmt, ...);
+/* ... at 0-based byte columns; -1 columns give CPython's 0. */
+_Noreturn void perr_cols(Parser *p, int line, int col, int end_line, int end_col, const char *fmt, ...);
 /* ... at a source range (byte columns, 0-based; the end exclusive). */
 _Noreturn void perr_span(Parser *p, Span s, const char *fmt, ...);
 _Noreturn void perr_range(Parser *p, Span from, Span to, const char *fmt, ...);
 /* CPython's RAISE_SYNTAX_ERROR: at the last token looked at. kind is
 ** 0 SyntaxError, 1 IndentationError. */
 _Noreturn void perr_last(Parser *p, int kind, const char *fmt, ...);
-/* RAISE_SYNTAX_ERROR_STARTING_FROM: from a node to the tokenizer's position. */
-_Noreturn void perr_starting_from(Parser *p, Span from, const char *fmt, ...);
-/* "invalid syntax" at the last token looked at. */
+/* RAISE_SYNTAX_ERROR_STARTING_FROM: from a node to where the tokenizer
+** stands, after token `last`. */
+_Noreturn void perr_starting_from(Parser *p, Span from, const Token *last, const char *fmt, ...);
+/* "invalid syntax" at the last token looked at (CPython's generic error;
+** "unexpected indent" / "unexpected unindent" there). */
 _Noreturn void perr_invalid(Parser *p);
+_Noreturn void perr_invalid_at(Parser *p, const Token *t);
 /* An error already in its final form (from an f-string's sub-parser). */
 _Noreturn void perr_final(Parser *p, const SyntaxErrorInfo *e);
 _Noreturn void perr_oom(Parser *p);
@@ -110,6 +119,10 @@ Expr *try_parse(Parser *p, int pos, ParseFn fn, int *endpos);
 ** p->err then holds the dropped error. */
 typedef void (*TryFn)(Parser *p, void *ctx);
 bool try_run(Parser *p, int pos, TryFn fn, void *ctx, int *endpos);
+/* CPython's error heuristics run on a second pass and do not move the
+** place of a generic "invalid syntax": try_run forgets how far fn looked
+** ahead. An alternative of the first pass (first_pass) does not. */
+bool try_run_ex(Parser *p, int pos, TryFn fn, void *ctx, int *endpos, bool first_pass);
 /* Counts one level of nesting; unwinds when too deep. */
 void enter_nested(Parser *p);
 static inline void leave_nested(Parser *p) { p->depth--; }
@@ -148,7 +161,7 @@ Expr *parse_yield_or_star_expressions(Parser *p);
 Expr *parse_target_list(Parser *p);
 /* Arguments of a call or class bases; the '(' has been consumed, and
 ** the ')' is consumed here. */
-void parse_call_args(Parser *p, ExprList *args, Keyword **kws, int *nkws);
+void parse_call_args(Parser *p, ExprList *args, Keyword **kws, int *nkws, bool allow_genexp);
 /* Parameters of def (allow_annotations) or lambda, up to `close`
 ** (TK_RPAR or TK_COLON, not consumed). */
 Arguments *parse_parameters(Parser *p, bool is_lambda);

@@ -103,6 +103,17 @@ int seq_check_self(VM *vm, Value *args, int nargs, Type *t, const char *meth) {
   return -1;
 }
 
+int seq_recursion_enter(VM *vm, const char *where) {
+  if (vm->depth >= vm->recursion_limit) {
+    exc_raise(vm, EXC(vm, RecursionError), "maximum recursion depth exceeded%s", where);
+    return -1;
+  }
+  vm->depth++;
+  return 0;
+}
+
+void seq_recursion_leave(VM *vm) { vm->depth--; }
+
 bool init_overridden(VM *vm, Type *type, Type *base) {
   Value mine = dict_get_str(vm, base->dict, NAME(vm, __init__));
   Value found = type_lookup(vm, type, NAME(vm, __init__));

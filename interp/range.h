@@ -60,6 +60,16 @@ int seq_check_self(VM *vm, Value *args, int nargs, Type *t, const char *meth);
 ** construct does all of base(...)'s work. */
 bool init_overridden(VM *vm, Type *type, Type *base);
 
+/* C recursion through nested containers (repr, ==, hash) counts against
+** the interpreter's recursion limit like Python calls do, so deep nesting
+** raises RecursionError ("maximum recursion depth exceeded<where>")
+** instead of overflowing the C stack. enter: 0 ok (leave must follow),
+** -1 raised. */
+int seq_recursion_enter(VM *vm, const char *where);
+#define SEQ_IN_REPR " while getting the repr of an object"
+#define SEQ_IN_CMP " in comparison"
+void seq_recursion_leave(VM *vm);
+
 /* The repr recursion guard: a container whose repr is in progress carries
 ** this bit in obj.flags (the flags of K_LIST, K_DICT, K_SET and K_ITER
 ** objects belong to the container files). A nested repr of the same object

@@ -666,7 +666,7 @@ Value set_binop(VM *vm, int op, Value a, Value b) {
 
 /* ---------------------------------------------------------------- slots */
 
-static Value set_richcmp(VM *vm, Value a, Value b, int op) {
+static Value set_richcmp_nested(VM *vm, Value a, Value b, int op) {
   if (!IS_SET(a) || !IS_SET(b)) return v_obj(vm->not_implemented);
   SetObj *x = AS_SET(a), *y = AS_SET(b);
   int r;
@@ -684,6 +684,14 @@ static Value set_richcmp(VM *vm, Value a, Value b, int op) {
     default: r = x->used <= y->used ? 0 : set_issuperset(vm, x, b); break;
   }
   return r < 0 ? V_UNDEF : v_bool(r);
+}
+
+/* guarded against deep nesting (see seq_recursion_enter) */
+static Value set_richcmp(VM *vm, Value a, Value b, int op) {
+  if (seq_recursion_enter(vm, SEQ_IN_CMP) < 0) return V_UNDEF;
+  Value r = set_richcmp_nested(vm, a, b, op);
+  seq_recursion_leave(vm);
+  return r;
 }
 
 /* CPython's frozenset hash: order-independent xor of shuffled entry
@@ -727,7 +735,7 @@ static Value set_iter(VM *vm, Value self) {
   return iter_new(vm, IT_SET, self, V_NONE, 0, AS_SET(self)->used);
 }
 
-static Value set_repr(VM *vm, Value self) {
+static Value set_repr_nested(VM *vm, Value self) {
   SetObj *s = AS_SET(self);
   Type *t = s->obj.type;
   bool plain = t == vm->t_set;
@@ -763,6 +771,14 @@ static Value set_repr(VM *vm, Value self) {
   if (!plain) sbuf_addc(&b, ')');
   StrObj *r = sbuf_finish(vm, &b);
   return r ? v_obj(r) : V_UNDEF;
+}
+
+/* guarded against deep nesting (see seq_recursion_enter) */
+static Value set_repr(VM *vm, Value self) {
+  if (seq_recursion_enter(vm, SEQ_IN_REPR) < 0) return V_UNDEF;
+  Value r = set_repr_nested(vm, self);
+  seq_recursion_leave(vm);
+  return r;
 }
 
 static Value set_construct(VM *vm, Type *type, Value *args, int nargs, TupleObj *kwnames) {

@@ -87,7 +87,7 @@ static Value tuple_construct(VM *vm, Type *type, Value *args, int nargs, TupleOb
 
 /* ---------------------------------------------------------------- repr */
 
-static Value tuple_repr(VM *vm, Value self) {
+static Value tuple_repr_nested(VM *vm, Value self) {
   TupleObj *t = AS_TUPLE(self);
   if (t->len == 0) return v_obj(str_from_cstr(vm, "()"));
   if (t->obj.flags & OBJ_FLAG_REPR_BUSY) return v_obj(str_from_cstr(vm, "(...)"));
@@ -108,6 +108,14 @@ static Value tuple_repr(VM *vm, Value self) {
   t->obj.flags &= ~OBJ_FLAG_REPR_BUSY;
   StrObj *s = sbuf_finish(vm, &b);
   return s ? v_obj(s) : V_UNDEF;
+}
+
+/* guarded against deep nesting (see seq_recursion_enter) */
+static Value tuple_repr(VM *vm, Value self) {
+  if (seq_recursion_enter(vm, SEQ_IN_REPR) < 0) return V_UNDEF;
+  Value r = tuple_repr_nested(vm, self);
+  seq_recursion_leave(vm);
+  return r;
 }
 
 /* ---------------------------------------------------------------- sequence */
@@ -158,7 +166,7 @@ static Value tuple_iter(VM *vm, Value self) {
 ** pair with the requested operator (or the lengths when one ran out).
 ** The arrays are re-read after every comparison because user __eq__ may
 ** shrink a list. */
-Value seq_richcmp_items(VM *vm, Value a, Value b, int op) {
+static Value seq_richcmp_nested(VM *vm, Value a, Value b, int op) {
 #define SEQ_LEN(v) (IS_LIST(v) ? AS_LIST(v)->len : AS_TUPLE(v)->len)
 #define SEQ_ITEM(v, i) (IS_LIST(v) ? AS_LIST(v)->items[i] : AS_TUPLE(v)->items[i])
   int64_t la = SEQ_LEN(a), lb = SEQ_LEN(b), i;
@@ -189,6 +197,13 @@ Value seq_richcmp_items(VM *vm, Value a, Value b, int op) {
 #undef SEQ_ITEM
 }
 
+Value seq_richcmp_items(VM *vm, Value a, Value b, int op) {
+  if (seq_recursion_enter(vm, SEQ_IN_CMP) < 0) return V_UNDEF;
+  Value r = seq_richcmp_nested(vm, a, b, op);
+  seq_recursion_leave(vm);
+  return r;
+}
+
 static Value tuple_richcmp(VM *vm, Value a, Value b, int op) {
   if (!IS_TUPLE(a) || !IS_TUPLE(b)) return v_obj(vm->not_implemented);
   if ((op == CMP_EQ || op == CMP_NE) && AS_OBJ(a) == AS_OBJ(b)) return v_bool(op == CMP_EQ);
@@ -197,7 +212,7 @@ static Value tuple_richcmp(VM *vm, Value a, Value b, int op) {
 
 /* CPython 3.11's tuple hash (an xxHash-style mix of the item hashes), so
 ** that tuples of ints hash as there and sets of them iterate alike. */
-static int tuple_hash(VM *vm, Value self, int64_t *out) {
+static int tuple_hash_nested(VM *vm, Value self, int64_t *out) {
   TupleObj *t = AS_TUPLE(self);
   const uint64_t p1 = 11400714785074694791ULL, p2 = 14029467366897019727ULL,
                  p5 = 2870177450012600261ULL;
@@ -213,6 +228,14 @@ static int tuple_hash(VM *vm, Value self, int64_t *out) {
   if (acc == (uint64_t)-1) acc = 1546275796;
   *out = (int64_t)acc;
   return 0;
+}
+
+/* guarded against deep nesting (see seq_recursion_enter) */
+static int tuple_hash(VM *vm, Value self, int64_t *out) {
+  if (seq_recursion_enter(vm, "") < 0) return -1;
+  int r = tuple_hash_nested(vm, self, out);
+  seq_recursion_leave(vm);
+  return r;
 }
 
 /* ---------------------------------------------------------------- operators */

@@ -186,21 +186,9 @@ static Value mro_walk(VM *vm, Type *t, StrObj *name, Type **owner) {
   return V_UNDEF;
 }
 
-/* Classes cache lookups (hits and misses) by interned name; an entry is
-** valid while the class's version is the one it was filled under, and
-** class_attr_changed gives the class and its subclasses new versions.
-** Builtin types are not cached: their short MROs are cheap to walk. */
-Value type_lookup_owner(VM *vm, Type *t, StrObj *name, Type **owner) {
+static __attribute__((noinline)) Value lookup_fill(VM *vm, Type *t, StrObj *name, Type **owner,
+                                                   TypeCacheEntry *e) {
   Type *where;
-  TypeCacheEntry *e = NULL;
-  if ((t->obj.flags & TYPE_OBJ_EXT) && TYPE_EXT(t)->cache && (name->obj.flags & STR_INTERNED)) {
-    uintptr_t p = (uintptr_t)name;
-    e = &TYPE_EXT(t)->cache[((p >> 4) ^ (p >> 11)) & (TYPE_CACHE_SIZE - 1)];
-    if (e->name == name && e->version == t->version) {
-      if (owner) *owner = e->owner;
-      return e->value;
-    }
-  }
   Value v = mro_walk(vm, t, name, &where);
   if (e) {
     e->name = name;
@@ -210,6 +198,20 @@ Value type_lookup_owner(VM *vm, Type *t, StrObj *name, Type **owner) {
   }
   if (owner) *owner = where;
   return v;
+}
+
+/* Classes cache lookups (hits and misses) by interned name; an entry is
+** valid while the class's version is the one it was filled under, and
+** class_attr_changed gives the class and its subclasses new versions.
+** Builtin types are not cached: their short MROs are cheap to walk. */
+Value type_lookup_owner(VM *vm, Type *t, StrObj *name, Type **owner) {
+  TypeCacheEntry *cache = (t->obj.flags & TYPE_OBJ_EXT) ? TYPE_EXT(t)->cache : NULL;
+  if (!cache || !(name->obj.flags & STR_INTERNED)) return lookup_fill(vm, t, name, owner, NULL);
+  uintptr_t p = (uintptr_t)name;
+  TypeCacheEntry *e = &cache[((p >> 4) ^ (p >> 11)) & (TYPE_CACHE_SIZE - 1)];
+  if (e->name != name || e->version != t->version) return lookup_fill(vm, t, name, owner, e);
+  if (owner) *owner = e->owner;
+  return e->value;
 }
 
 Value type_lookup(VM *vm, Type *t, StrObj *name) { return type_lookup_owner(vm, t, name, NULL); }

@@ -32,6 +32,30 @@
 
 enum { EXEC_ERROR = -1, EXEC_RETURN = 0, EXEC_YIELD = 1 };
 
+/* Full-width stores of the values the loop makes itself. value.h's
+** constructors leave the 7 padding bytes after the tag unwritten, so the
+** compiler stores the tag as a single byte; the next 8- or 16-byte load of
+** that slot (a copy to a local, RETURN_VALUE) then misses store
+** forwarding and stalls. Writing both words avoids it. */
+typedef union ValueBits {
+  Value v;
+  uint64_t w[2];
+} ValueBits;
+
+static inline void slot_set(Value *slot, uint64_t tag, uint64_t payload) {
+  ValueBits b;
+  b.w[0] = tag;
+  b.w[1] = payload;
+  *slot = b.v;
+}
+#define SET_INT(slot, i) slot_set((slot), VT_INT, (uint64_t)(int64_t)(i))
+#define SET_BOOL(slot, b) slot_set((slot), VT_BOOL, (b) ? 1u : 0u)
+static inline void set_float(Value *slot, double f) {
+  uint64_t bits;
+  memcpy(&bits, &f, sizeof bits);
+  slot_set(slot, VT_FLOAT, bits);
+}
+
 #define GEN_FLAGS (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)
 
 /* inline-cache kinds for LOAD_GLOBAL (stored in InlineCache.key) */
@@ -380,6 +404,51 @@ static Frame *push_frame(VM *vm, Frame *caller, FuncObj *f, Value self, Value *a
   return nf;
 }
 
+/* The common call, inline: a plain Python function given exactly its
+** positional parameters (no defaults, keywords, cells, not a generator)
+** and a pooled frame of its size ready. NULL: take the general path. */
+static inline Frame *push_simple_frame(VM *vm, Frame *caller, FuncObj *fn, Value self, Value *args, int nargs) {
+  CodeObj *co = fn->code;
+  int shift = IS_UNDEF(self) ? 0 : 1;
+  if (nargs + shift != co->argcount || (co->flags & (CO_VARARGS | CO_VARKEYWORDS | GEN_FLAGS)) ||
+      (co->kwonlycount | co->ncells | co->nfrees) || vm->depth >= vm->recursion_limit)
+    return NULL;
+  uint32_t size = (uint32_t)(co->nlocals + co->stacksize);
+  FramePool *p = vm->frame_pool;
+  if (size > FRAME_POOL_MAX_SLOTS || !p->free[size]) return NULL;
+  Frame *f = p->free[size];
+  p->free[size] = f->back;
+  f->back = caller;
+  f->code = co;
+  f->func = fn;
+  f->globals = fn->globals;
+  f->builtins = vm->builtins;
+  f->locals_dict = NULL;
+  f->ip = co->code;
+  f->gen = NULL;
+  f->is_entry = 0;
+  f->on_heap_gen = 0;
+  f->ret_mode = FRAME_RET_PUSH;
+  Value *l = f->slots;
+  if (shift) l[0] = self;
+  for (int i = 0; i < nargs; i++) l[shift + i] = args[i];
+  for (int32_t i = nargs + shift; i < co->nlocals; i++) slot_set(&l[i], VT_UNDEF, 0);
+  f->sp = l + co->nlocals;
+  vm->frame = f;
+  vm->depth++;
+  return f;
+}
+
+static inline void release_frame_inline(VM *vm, Frame *f) {
+  FramePool *p = vm->frame_pool;
+  if (f->size <= FRAME_POOL_MAX_SLOTS) {
+    f->back = p->free[f->size];
+    p->free[f->size] = f;
+  } else {
+    frame_release(vm, f);
+  }
+}
+
 /* ---- the loop ---- */
 
 #if defined(__GNUC__) && !defined(WY_NO_COMPUTED_GOTO)
@@ -391,7 +460,6 @@ static int execute(VM *vm, Frame *entry, bool throwing, Value *out) {
   CodeObj *code;
   const Instr *ip;
   Value *sp;
-  Value *locals;
   Value *consts;
   TupleObj *kwnames = NULL;
   Instr word;
@@ -402,7 +470,6 @@ static int execute(VM *vm, Frame *entry, bool throwing, Value *out) {
     code = frame->code;           \
     ip = frame->ip;               \
     sp = frame->sp;               \
-    locals = FRAME_LOCALS(frame); \
     consts = code->consts;        \
   } while (0)
 #define SYNC() (frame->sp = sp, frame->ip = ip)
@@ -457,7 +524,7 @@ dispatch:
     DISPATCH();
   }
   TARGET(PUSH_NULL) {
-    PUSH(V_UNDEF);
+    slot_set(sp++, VT_UNDEF, 0);
     DISPATCH();
   }
   TARGET(COPY) {
@@ -476,7 +543,7 @@ dispatch:
     DISPATCH();
   }
   TARGET(LOAD_FAST) {
-    Value v = locals[oparg];
+    Value v = FRAME_LOCALS(frame)[oparg];
     if (IS_UNDEF(v)) {
       raise_unbound_local(vm, code->varnames[oparg]);
       goto error;
@@ -485,15 +552,15 @@ dispatch:
     DISPATCH();
   }
   TARGET(STORE_FAST) {
-    locals[oparg] = POP();
+    FRAME_LOCALS(frame)[oparg] = POP();
     DISPATCH();
   }
   TARGET(DELETE_FAST) {
-    if (IS_UNDEF(locals[oparg])) {
+    if (IS_UNDEF(FRAME_LOCALS(frame)[oparg])) {
       raise_unbound_local(vm, code->varnames[oparg]);
       goto error;
     }
-    locals[oparg] = V_UNDEF;
+    FRAME_LOCALS(frame)[oparg] = V_UNDEF;
     DISPATCH();
   }
   TARGET(LOAD_DEREF) {
@@ -685,8 +752,15 @@ dispatch:
     CHECK_BREAKER();
     gc_safepoint(vm);
     if (IS_FUNC(callable)) {
+      Frame *nf = kw ? NULL : push_simple_frame(vm, frame, AS_FUNC(callable), V_UNDEF, args, nargs);
+      if (nf) {
+        frame->sp = base;
+        frame = nf;
+        LOAD_FRAME();
+        DISPATCH();
+      }
       Value gen = V_UNDEF;
-      Frame *nf = push_frame(vm, frame, AS_FUNC(callable), V_UNDEF, args, nargs, kw, "", &gen);
+      nf = push_frame(vm, frame, AS_FUNC(callable), V_UNDEF, args, nargs, kw, "", &gen);
       if (!nf) {
         if (IS_UNDEF(gen)) goto error;
         sp = base;
@@ -788,7 +862,7 @@ dispatch:
     uint8_t mode = frame->ret_mode;
     vm->frame = caller;
     vm->depth--;
-    frame_release(vm, frame);
+    release_frame_inline(vm, frame);
     frame = caller;
     LOAD_FRAME();
     if (mode == FRAME_RET_PUSH) PUSH(rv);
@@ -832,14 +906,14 @@ dispatch:
         case BIN_TRUEDIV:
           if (y == 0 || x > (1LL << 53) || x < -(1LL << 53) || y > (1LL << 53) || y < -(1LL << 53))
             goto binop_slow;
-          sp[-2] = v_float((double)x / (double)y);
+          set_float(&sp[-2], (double)x / (double)y);
           sp--;
           DISPATCH();
         default:
           goto binop_slow;
       }
     int_result:
-      sp[-2] = v_int(r);
+      SET_INT(&sp[-2], r);
       sp--;
       DISPATCH();
     }
@@ -855,7 +929,7 @@ dispatch:
           break;
         default: goto binop_slow;
       }
-      sp[-2] = v_float(r);
+      set_float(&sp[-2], r);
       sp--;
       DISPATCH();
     }
@@ -879,11 +953,11 @@ dispatch:
         t = obj_truthy(vm, a);
         if (t < 0) goto error;
       }
-      sp[-1] = v_bool(!t);
+      SET_BOOL(&sp[-1], !t);
       DISPATCH();
     }
     if (oparg == UN_NEG && IS_INT(a) && AS_INT(a) != INT64_MIN) {
-      sp[-1] = v_int(-AS_INT(a));
+      SET_INT(&sp[-1], -AS_INT(a));
       DISPATCH();
     }
     SYNC();
@@ -905,7 +979,7 @@ dispatch:
         case CMP_GT: r = x > y; break;
         default: r = x >= y; break;
       }
-      sp[-2] = v_bool(r);
+      SET_BOOL(&sp[-2], r);
       sp--;
       DISPATCH();
     }
@@ -920,7 +994,7 @@ dispatch:
         case CMP_GT: r = x > y; break;
         default: r = x >= y; break;
       }
-      sp[-2] = v_bool(r);
+      SET_BOOL(&sp[-2], r);
       sp--;
       DISPATCH();
     }
@@ -933,7 +1007,7 @@ dispatch:
   }
   TARGET(IS_OP) {
     bool r = v_is(sp[-2], sp[-1]);
-    sp[-2] = v_bool(oparg ? !r : r);
+    SET_BOOL(&sp[-2], oparg ? !r : r);
     sp--;
     DISPATCH();
   }
@@ -941,7 +1015,7 @@ dispatch:
     SYNC();
     int r = obj_contains(vm, sp[-1], sp[-2]);
     if (r < 0) goto error;
-    sp[-2] = v_bool(oparg ? !r : r);
+    SET_BOOL(&sp[-2], oparg ? !r : r);
     sp--;
     DISPATCH();
   }
@@ -1313,7 +1387,7 @@ dispatch:
     SYNC();
     int r = vm_exc_match(vm, sp[-2], sp[-1]);
     if (r < 0) goto error;
-    sp[-1] = v_bool(r);
+    SET_BOOL(&sp[-1], r);
     DISPATCH();
   }
   TARGET(LOAD_ASSERTION_ERROR) {
@@ -1331,8 +1405,9 @@ dispatch:
     SYNC();
     if (IS_FUNC(enter)) {
       Value gen = V_UNDEF;
-      Frame *nf = push_frame(vm, frame, AS_FUNC(enter), V_UNDEF, sp - 1, 1, NULL,
-                             " while calling a Python object", &gen);
+      Frame *nf = push_simple_frame(vm, frame, AS_FUNC(enter), V_UNDEF, sp - 1, 1);
+      if (!nf)
+        nf = push_frame(vm, frame, AS_FUNC(enter), V_UNDEF, sp - 1, 1, NULL, " while calling a Python object", &gen);
       if (!nf) {
         if (IS_UNDEF(gen)) goto error;
         sp[-1] = gen;
@@ -1354,14 +1429,18 @@ dispatch:
     SYNC();
     if (oparg == 0 && IS_BOUND(exit) && IS_FUNC(AS_BOUND(exit)->func)) {
       Value gen = V_UNDEF;
-      Frame *nf = push_frame(vm, frame, AS_FUNC(AS_BOUND(exit)->func), AS_BOUND(exit)->self, none3, 3, NULL,
-                             " while calling a Python object", &gen);
+      FuncObj *fn = AS_FUNC(AS_BOUND(exit)->func);
+      Value self = AS_BOUND(exit)->self;
+      Frame *nf = push_simple_frame(vm, frame, fn, self, none3, 3);
+      if (!nf) nf = push_frame(vm, frame, fn, self, none3, 3, NULL, " while calling a Python object", &gen);
       if (!nf) {
         if (IS_UNDEF(gen)) goto error;
         sp--;
+        vm_with_recycle(vm, exit);
         DISPATCH();
       }
       nf->ret_mode = FRAME_RET_DISCARD;
+      vm_with_recycle(vm, exit);
       frame->sp = sp - 1;
       frame = nf;
       LOAD_FRAME();
@@ -1385,8 +1464,10 @@ dispatch:
     SYNC();
     if (IS_BOUND(exit) && IS_FUNC(AS_BOUND(exit)->func)) {
       Value gen = V_UNDEF;
-      Frame *nf = push_frame(vm, frame, AS_FUNC(AS_BOUND(exit)->func), AS_BOUND(exit)->self, args, 3, NULL,
-                             " while calling a Python object", &gen);
+      FuncObj *fn = AS_FUNC(AS_BOUND(exit)->func);
+      Value self = AS_BOUND(exit)->self;
+      Frame *nf = push_simple_frame(vm, frame, fn, self, args, 3);
+      if (!nf) nf = push_frame(vm, frame, fn, self, args, 3, NULL, " while calling a Python object", &gen);
       if (!nf) {
         if (IS_UNDEF(gen)) goto error;
         PUSH(gen);

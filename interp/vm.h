@@ -213,6 +213,11 @@ int frame_init_cells(VM *vm, Frame *f, FuncObj *func);
 ** pair) up on type(mgr) with CPython's TypeErrors; *enter is the raw
 ** attribute (call it with vm_call_special), *exit the bound __exit__. */
 int vm_with_lookup(VM *vm, Value mgr, bool is_async, Value *enter, Value *exit);
+/* WITH_EXIT 0 has consumed `exit`: a bound __exit__ made by
+** vm_with_lookup goes back to a small pool (no allocation per with) */
+void vm_with_recycle(VM *vm, Value exit);
+/* creates the VM_PT_EXIT type and the pool (vm_new, after gen_types_init) */
+void vm_with_init(VM *vm);
 /* call an attribute found on type(self) as a method of self */
 Value vm_call_special(VM *vm, Value attr, Value self, Value *args, int nargs);
 /* RAISE_VARARGS n (0, 1, 2): always leaves an exception pending; returns
@@ -236,12 +241,30 @@ int vm_print_expr(VM *vm, Value v);
 /* the message of LIST_EXTEND's TypeError for a non-iterable */
 void vm_fix_star_error(VM *vm, Value it);
 
-/* the frame allocator's pool (vm->frame_pool), made and freed by vm_new/vm_free */
+/* The frame allocator's pool (vm->frame_pool), made and freed by
+** vm_new/vm_free. Frames up to FRAME_POOL_MAX_SLOTS slots are kept on
+** free lists by size (linked through back), so a call allocates nothing
+** once the pool is warm; the loop pops and pushes them inline. */
+#define FRAME_POOL_MAX_SLOTS 256
+typedef struct FramePool {
+  Frame *free[FRAME_POOL_MAX_SLOTS + 1];
+  char *c_stack_base;          /* where the outermost VM entry's C frame is */
+  size_t c_stack_budget;       /* bytes of C stack nested entries may use */
+  Type *private_types[4];      /* VM_PT_* (GC roots through vm->builtin_types) */
+  ListObj *exit_pool;          /* recycled with-exit bound methods (kept alive
+                                  by the VM_PT_EXIT type's dict) */
+  struct WithCacheEntry {      /* BEFORE_WITH's lookups on classes, keyed by
+                                  (class, version): versions are never reused */
+    Type *type;
+    uint32_t version;
+    Value enter, exit;
+  } with_cache[8];
+} FramePool;
 int frame_pool_init(VM *vm);
 void frame_pool_free(VM *vm);
 /* types private to the VM's files (gen.c's async-generator awaitables),
 ** kept beside the frame pool; indexed by VM_PT_* */
-enum { VM_PT_ASEND, VM_PT_ATHROW, VM_PT_WRAPPED, VM_PT__COUNT };
+enum { VM_PT_ASEND, VM_PT_ATHROW, VM_PT_WRAPPED, VM_PT_EXIT, VM_PT__COUNT };
 Type **vm_private_types(VM *vm);
 /* "__main__.f()" — how CPython names a callable in call errors
 ** ("f() argument after ** must be a mapping, not int"); NULL on error */

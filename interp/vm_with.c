@@ -3,6 +3,7 @@
 ** raise / except matching, ** and * argument merging, unpacking,
 ** f-string formatting and the REPL echo. Each function raises with
 ** CPython 3.11's exact message. */
+#include <stddef.h>
 #include <string.h>
 #include "vm.h"
 #include "gc.h"
@@ -18,7 +19,7 @@
 
 /* ---- with ---- */
 
-int vm_with_lookup(VM *vm, Value mgr, bool is_async, Value *enter, Value *exit) {
+static int with_lookup_slow(VM *vm, Value mgr, bool is_async, Value *enter, Value *exit) {
   Type *t = obj_type(vm, mgr);
   const char *kind = is_async ? "asynchronous " : "";
   Value e = type_lookup(vm, t, is_async ? NAME(vm, __aenter__) : NAME(vm, __enter__));
@@ -32,11 +33,84 @@ int vm_with_lookup(VM *vm, Value mgr, bool is_async, Value *enter, Value *exit) 
               mgr, kind, is_async ? "__aexit__" : "__exit__");
     return -1;
   }
-  Value bound = descr_bind(vm, x, mgr, t);
-  if (IS_UNDEF(bound)) return -1;
+  *enter = e;
+  *exit = x;
+  return 0;
+}
+
+int vm_with_lookup(VM *vm, Value mgr, bool is_async, Value *enter, Value *exit) {
+  FramePool *p = vm->frame_pool;
+  Type *t = obj_type(vm, mgr);
+  Value e, x;
+  /* classes only: their versions are unique, so a (class, version) key
+  ** can never match a dead class's entry, and a match means the class's
+  ** dict still holds the two functions */
+  struct WithCacheEntry *ce = NULL;
+  if (!is_async && (t->flags & TF_HEAP)) {
+    ce = &p->with_cache[((uintptr_t)t >> 5) & 7];
+    if (ce->type == t && ce->version == t->version) {
+      e = ce->enter;
+      x = ce->exit;
+      goto bind;
+    }
+  }
+  if (with_lookup_slow(vm, mgr, is_async, &e, &x) < 0) return -1;
+  if (ce) {
+    ce->type = t;
+    ce->version = t->version;
+    ce->enter = e;
+    ce->exit = x;
+  }
+bind:;
+  Value bound;
+  Type *exit_type = p->private_types[VM_PT_EXIT];
+  if (IS_FUNC(x) && exit_type) {
+    /* the common case: a plain function, bound without allocating when
+    ** the pool has a bound method left by an earlier with */
+    BoundObj *b;
+    if (p->exit_pool && p->exit_pool->len > 0) {
+      b = AS_BOUND(p->exit_pool->items[--p->exit_pool->len]);
+    } else {
+      b = gc_alloc_obj(vm, sizeof(BoundObj), K_BOUND, exit_type);
+      if (!b) return -1;
+    }
+    b->func = x;
+    b->self = mgr;
+    bound = v_obj(b);
+  } else {
+    bound = descr_bind(vm, x, mgr, t);
+    if (IS_UNDEF(bound)) return -1;
+  }
   *enter = e;
   *exit = bound;
   return 0;
+}
+
+/* Only the bound methods made above are recycled: their type is private,
+** so user code never holds one (they live in the with's stack slot, and
+** WITH_EXIT 0 calls their function with their self, not them). */
+void vm_with_recycle(VM *vm, Value exit) {
+  FramePool *p = vm->frame_pool;
+  ListObj *pool = p->exit_pool;
+  if (!IS_OBJ(exit) || AS_OBJ(exit)->type != p->private_types[VM_PT_EXIT] || !pool) return;
+  if (pool->len >= 64 || pool->len >= pool->cap) return;
+  BoundObj *b = AS_BOUND(exit);
+  b->func = V_NONE;
+  b->self = V_NONE;
+  pool->items[pool->len++] = exit;
+}
+
+void vm_with_init(VM *vm) {
+  Type *t = type_new_builtin(vm, "method", NULL, K_BOUND, 0);
+  if (!t || !vm->t_method) return;
+  /* behaves as a method everywhere: the slots of vm->t_method */
+  size_t off = offsetof(Type, repr);
+  memcpy((char *)t + off, (char *)vm->t_method + off, sizeof(Type) - off);
+  ListObj *pool = list_new(vm, 64);
+  if (!pool) return;
+  if (dict_set_cstr(vm, t->dict, "pool", v_obj(pool)) < 0) return;
+  ((FramePool *)vm->frame_pool)->exit_pool = pool;
+  vm_private_types(vm)[VM_PT_EXIT] = t;
 }
 
 Value vm_call_special(VM *vm, Value attr, Value self, Value *args, int nargs) {
