@@ -166,12 +166,17 @@ NativeObj *native_bind(VM *vm, NativeObj *n, Value self) {
 
 /* the type whose dict is d, so that a method knows its receiver's type */
 static Type *type_of_dict(VM *vm, DictObj *d) {
-  for (int i = vm->nbuiltin_types - 1; i >= 0; i--)
-    if (vm->builtin_types[i]->dict == d) return vm->builtin_types[i];
   ObjModelState *st = objmodel_state(vm);
-  for (int i = 0; i < st->nclasses; i++)
-    if (st->classes[i] && st->classes[i]->dict == d) return st->classes[i];
-  return NULL;
+  if (st->last_method_dict == d && st->last_method_owner && st->last_method_owner->dict == d)
+    return st->last_method_owner;
+  Type *found = NULL;
+  for (int i = vm->nbuiltin_types - 1; i >= 0 && !found; i--)
+    if (vm->builtin_types[i]->dict == d) found = vm->builtin_types[i];
+  for (int i = 0; i < st->nclasses && !found; i++)
+    if (st->classes[i] && st->classes[i]->dict == d) found = st->classes[i];
+  st->last_method_dict = d;
+  st->last_method_owner = found;
+  return found;
 }
 
 NativeObj *define_native(VM *vm, DictObj *d, const char *name, NativeFn fn, int flags) {

@@ -128,8 +128,8 @@ static int gen_resume(VM *vm, GenObj *g, Value sent, ExcObj *thrown, Value *out)
     exc_raise(vm, EXC(vm, TypeError), "can't send non-None value to a just-started %s", kind_name(g));
     return -1;
   }
-  Value self = v_obj(g);
-  gc_push_root(vm, self);
+  /* no rooting needed: while the frame runs it is on vm->frame's chain,
+  ** and its frame->gen marks g */
   g->state = GEN_RUNNING;
   g->exc_state.prev = vm->exc_info;
   vm->exc_info = &g->exc_state;
@@ -142,7 +142,6 @@ static int gen_resume(VM *vm, GenObj *g, Value sent, ExcObj *thrown, Value *out)
     gen_finish(vm, g);
     if (r < 0) convert_stop_iteration(vm, g);
   }
-  gc_pop_roots(vm, 1);
   return r;
 }
 
@@ -325,7 +324,9 @@ static GenObj *check_gen(VM *vm, Value *args, int nargs, const char *meth, Type 
 
 static Value gen_m_send(VM *vm, Value *args, int nargs, TupleObj *kwnames) {
   SELF_GEN("send");
-  if (arg_no_kwargs(vm, "send", kwnames) < 0 || arg_check_count(vm, "send", nargs - 1, 1, 1) < 0) return V_UNDEF;
+  if ((kwnames || nargs != 2) &&
+      (arg_no_kwargs(vm, "send", kwnames) < 0 || arg_check_count(vm, "send", nargs - 1, 1, 1) < 0))
+    return V_UNDEF;
   Value v;
   int r = gen_send(vm, g, args[1], &v);
   return send_result(vm, r, v);
@@ -333,7 +334,7 @@ static Value gen_m_send(VM *vm, Value *args, int nargs, TupleObj *kwnames) {
 
 static Value gen_m_next(VM *vm, Value *args, int nargs, TupleObj *kwnames) {
   SELF_GEN("__next__");
-  if (arg_check_count(vm, "__next__", nargs - 1, 0, 0) < 0) return V_UNDEF;
+  if (nargs != 1 && arg_check_count(vm, "__next__", nargs - 1, 0, 0) < 0) return V_UNDEF;
   Value v;
   int r = gen_send(vm, g, V_NONE, &v);
   return send_result(vm, r, v);

@@ -214,10 +214,14 @@ Value obj_binop(VM *vm, int op, Value a, Value b) {
   bool inplace = op >= BIN_INPLACE;
   int bop = inplace ? op - BIN_INPLACE : op;
   if (bop < 0 || bop >= BIN_COUNT) return exc_raise(vm, EXC(vm, TypeError), "bad binary operator %d", op);
-  if (IS_NUMBER(a) && IS_NUMBER(b)) return num_binop(vm, bop, a, b);
+  Value r;
+  if (IS_NUMBER(a) && IS_NUMBER(b)) {
+    r = num_binop(vm, bop, a, b);
+    if (!IS_NOTIMPL(vm, r)) return r;
+    goto unsupported; /* 1 @ 2 */
+  }
   Type *ta = obj_type(vm, a), *tb = obj_type(vm, b);
   bool ha = ta->flags & TF_HEAP, hb = tb->flags & TF_HEAP;
-  Value r;
   if (inplace && ha) {
     r = user_binop(vm, ta, binop_dunder(vm, bop, 2), a, b);
     if (!IS_NOTIMPL(vm, r)) return r;
@@ -232,6 +236,7 @@ Value obj_binop(VM *vm, int op, Value a, Value b) {
     r = builtin_binop(vm, a, op, a, b);
     if (!IS_NOTIMPL(vm, r)) return r;
   }
+unsupported:
   if (bop == BIN_POW && !inplace)
     return exc_raise(vm, EXC(vm, TypeError), "unsupported operand type(s) for ** or pow(): '%s' and '%s'",
                      obj_type_name(vm, a), obj_type_name(vm, b));

@@ -727,10 +727,11 @@ static void check_missing_comma(Parser *p, int start_pos, Expr *a) {
   if (first->kind == TK_NAME && second->kind != TK_LPAR) {
     Expr *b = try_parse(p, start_pos + 1, parse_star_expressions, &end);
     if (!b && !p->err_generic) perr_final(p, &p->err);
-    if (b && is_legacy_name(p, first))
+    if (b && is_legacy_name(p, first)) {
+      const char *name = tok_is_word(p, first, "print") ? "print" : "exec";
       perr_range(p, span_tok(first), b->span, "Missing parentheses in call to '%s'. Did you mean %s(...)?",
-                 first->kind == TK_NAME && tok_is_word(p, first, "print") ? "print" : "exec",
-                 tok_is_word(p, first, "print") ? "print" : "exec");
+                 name, name);
+    }
   }
   p->heuristics--;
 }

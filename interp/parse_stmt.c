@@ -791,17 +791,6 @@ static Stmt *parse_augassign(Parser *p, Token *start, Expr *target) {
   return s;
 }
 
-/* invalid_legacy_expression: `print "x"` */
-static void check_legacy_print(Parser *p, Expr *e) {
-  if (e->kind != E_NAME || (strcmp(e->u.name.id, "print") != 0 && strcmp(e->u.name.id, "exec") != 0))
-    return;
-  if (!can_start_expression(cur_kind(p)) || cur_kind(p) == TK_LPAR) return;
-  Expr *arg = try_parse(p, p->pos, parse_star_expressions, NULL);
-  if (arg)
-    perr_range(p, e->span, arg->span, "Missing parentheses in call to '%s'. Did you mean %s(...)?",
-               e->u.name.id, e->u.name.id);
-}
-
 static Stmt *parse_expr_stmt(Parser *p) {
   Token *start = cur(p);
   int first_pos = p->pos;
@@ -811,7 +800,6 @@ static Stmt *parse_expr_stmt(Parser *p) {
   if (k == TK_EQUAL) return parse_assignment(p, start, first, first_pos);
   if (k == TK_COLON) return parse_annassign(p, start, first, bare);
   if (k >= TK_PLUSEQUAL && k <= TK_ATEQUAL) return parse_augassign(p, start, first);
-  if (k != TK_NEWLINE && k != TK_SEMI) check_legacy_print(p, first);
   Stmt *s = new_stmt(p, S_EXPR, first->span);
   s->u.expr.value = first;
   return s;

@@ -505,7 +505,8 @@ static Value object_init_m(VM *vm, Value *args, int nargs, TupleObj *kwnames) {
       return exc_raise(vm, EXC(vm, TypeError),
                        "object.__init__() takes exactly one argument (the instance to initialize)");
     if (is_native(type_lookup(vm, t, NAME(vm, __new__)), st->object_new))
-      return exc_raise(vm, EXC(vm, TypeError), "%U() takes no arguments", t->name);
+      return exc_raise(vm, EXC(vm, TypeError),
+                       "%U.__init__() takes exactly one argument (the instance to initialize)", t->name);
   }
   return V_NONE;
 }

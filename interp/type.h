@@ -86,6 +86,8 @@ typedef struct ObjModelState {
   Type **classes;            /* every live class made by type_new_class (weak) */
   int nclasses, cap_classes;
   struct NativeObj *object_init, *object_new; /* object.__init__/__new__ */
+  DictObj *last_method_dict; /* define_native's memo: methods come in runs */
+  Type *last_method_owner;
 } ObjModelState;
 
 /* a type's attribute-lookup cache entry (classes only) */

@@ -19,7 +19,11 @@ def run(binary, src, timeout):
         p = subprocess.run([binary, "-c", src], stdin=subprocess.DEVNULL,
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                            timeout=timeout, cwd="/tmp")
-        return p.returncode, p.stderr[-300:]
+        rc = p.returncode
+        # like CPython, an uncaught KeyboardInterrupt ends the process by SIGINT
+        if rc == -2 and p.stderr.rstrip().split(b"\n")[-1].startswith(b"KeyboardInterrupt"):
+            rc = 1
+        return rc, p.stderr[-300:]
     except subprocess.TimeoutExpired:
         return "timeout", b""
 
@@ -44,21 +48,23 @@ def main():
         for cut in prefixes(data, a.stride):
             # argv cannot carry NUL bytes; the corpus has none
             jobs.append((f, cut, data[:cut].decode("utf-8", "ignore")))
-    crashes, timeouts, ok = [], 0, 0
+    crashes, timeouts, ok = [], [], 0
     with cf.ThreadPoolExecutor(a.jobs) as pool:
         futs = {pool.submit(run, a.withy, src, a.timeout): (f, cut) for f, cut, src in jobs}
         for fut in cf.as_completed(futs):
             rc, err = fut.result()
             if rc == "timeout":
-                timeouts += 1
+                timeouts.append(futs[fut])
             elif rc in (0, 1, 2):
                 ok += 1
             else:
                 crashes.append((futs[fut], rc, err))
     for (f, cut), rc, err in sorted(crashes)[:20]:
         print(f"CRASH {f} cut at byte {cut}: exit status {rc}\n    {err.decode('utf-8', 'replace')[-200:]}")
-    print(f"fuzz-prefixes: {len(jobs)} prefixes of {len(files)} scripts, {timeouts} timed out")
-    print(f"fuzz-prefixes: {ok + timeouts} passed, {len(crashes)} failed")
+    for f, cut in sorted(timeouts)[:5]:
+        print(f"timed out: {f} cut at byte {cut}")
+    print(f"fuzz-prefixes: {len(jobs)} prefixes of {len(files)} scripts, {len(timeouts)} timed out")
+    print(f"fuzz-prefixes: {ok + len(timeouts)} passed, {len(crashes)} failed")
     sys.exit(1 if crashes else 0)
 
 main()

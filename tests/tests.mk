@@ -41,7 +41,7 @@ conformance: $(BIN)
 	WITHY_SHARED=$(SHARED) tests/run_conformance.sh $(BIN)
 
 fuzz-smoke: $(BIN)
-	tests/fuzz_prefixes.py --stride $(FUZZ_STRIDE) $(BIN) $(SHARED)/conformance $(SHARED)/bench
+	tests/fuzz_prefixes.py --timeout 1 --stride $(FUZZ_STRIDE) $(BIN) $(SHARED)/conformance $(SHARED)/bench
 
 cli: $(BIN)
 	tests/cli_test.sh $(BIN)
