@@ -200,12 +200,15 @@ static int run_outcome(VM *vm, int rc) {
   return WY_ERROR;
 }
 
+/* __main__; a script file gives it a __file__, `-c` and stdin don't (as CPython) */
 static ModuleObj *main_module(VM *vm, const char *filename) {
   ModuleObj *m = module_new(vm, "__main__");
   if (!m) return NULL;
   vm->main_module = m;
-  StrObj *f = str_from_cstr(vm, filename);
-  if (!f || dict_set_cstr(vm, m->dict, "__file__", v_obj(f)) < 0) return NULL;
+  if (filename) {
+    StrObj *f = str_from_cstr(vm, filename);
+    if (!f || dict_set_cstr(vm, m->dict, "__file__", v_obj(f)) < 0) return NULL;
+  }
   if (dict_set_cstr(vm, m->dict, "__builtins__", v_obj(vm->builtins)) < 0) return NULL;
   if (dict_set(vm, vm->modules, v_obj(m->name), v_obj(m)) < 0) return NULL;
   return m;
@@ -294,7 +297,7 @@ int wy_run_file(wy_State *W, const char *path) {
 int wy_run_string(wy_State *W, const char *src, const char *filename) {
   if (!filename) filename = "<string>";
   if (!W->script_path) module_set_search_dir(W, ".");
-  ModuleObj *m = W->main_module ? W->main_module : main_module(W, filename);
+  ModuleObj *m = W->main_module ? W->main_module : main_module(W, NULL);
   int rc = m ? vm_exec_source(W, src, strlen(src), filename, m, 0) : -1;
   return run_outcome(W, rc);
 }

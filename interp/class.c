@@ -23,6 +23,14 @@ static Value find_dunder(VM *vm, Type *t, StrObj *name, bool *user) {
   return f;
 }
 
+/* where a generic slot falls back when the class no longer defines the
+** dunder: the nearest ancestor whose slots are C code (a wy_class's are
+** generic slots too) */
+static Type *c_slot_base(Type *t) {
+  while ((t->flags & (TF_HEAP | TF_HOST)) && t->base) t = t->base;
+  return t;
+}
+
 static bool class_defines(VM *vm, Type *t, StrObj *name) {
   bool user;
   find_dunder(vm, t, name, &user);
@@ -42,7 +50,7 @@ static Value slot_repr(VM *vm, Value self) {
   Type *t = obj_type(vm, self);
   Value f = find_dunder(vm, t, NAME(vm, __repr__), &user);
   if (!user) {
-    Type *b = type_builtin_base(t);
+    Type *b = c_slot_base(t);
     return b->repr ? b->repr(vm, self) : vm->t_object->repr(vm, self);
   }
   Value r = call_dunder0(vm, f, self);
@@ -56,7 +64,7 @@ static Value slot_str(VM *vm, Value self) {
   Type *t = obj_type(vm, self);
   Value f = find_dunder(vm, t, NAME(vm, __str__), &user);
   if (!user) {
-    Type *b = type_builtin_base(t);
+    Type *b = c_slot_base(t);
     return b->str ? b->str(vm, self) : obj_repr(vm, self);
   }
   Value r = call_dunder0(vm, f, self);
@@ -70,7 +78,7 @@ static int slot_hash(VM *vm, Value self, int64_t *out) {
   Type *t = obj_type(vm, self);
   Value f = find_dunder(vm, t, NAME(vm, __hash__), &user);
   if (!user) {
-    Type *b = type_builtin_base(t);
+    Type *b = c_slot_base(t);
     return b->hash ? b->hash(vm, self, out) : object_hash_identity(vm, self, out);
   }
   if (IS_NONE(f)) {
@@ -105,7 +113,7 @@ static Value slot_richcmp(VM *vm, Value a, Value b, int op) {
   Value f = find_dunder(vm, t, cmp_dunder(vm, op), &user);
   if (!user) {
     /* object's rules, so that != still inverts a class's __eq__ */
-    Type *bt = type_builtin_base(t);
+    Type *bt = c_slot_base(t);
     return bt->richcmp ? bt->richcmp(vm, a, b, op) : object_richcmp(vm, a, b, op);
   }
   return call_dunder1(vm, f, a, b);
@@ -130,7 +138,7 @@ static Value slot_getattr(VM *vm, Value self, StrObj *name) {
   if (user) {
     r = call_dunder1(vm, ga, self, nv);
   } else {
-    Type *b = type_builtin_base(t);
+    Type *b = c_slot_base(t);
     GetAttrFn base_get = b->getattr ? b->getattr : generic_getattr;
     if (base_get == generic_getattr && (t->flags & TF_HAS_GETATTR)) {
       /* no AttributeError is made just to be thrown away */
@@ -154,7 +162,7 @@ static int slot_setattr(VM *vm, Value self, StrObj *name, Value value) {
   Type *t = obj_type(vm, self);
   Value f = find_dunder(vm, t, IS_UNDEF(value) ? NAME(vm, __delattr__) : NAME(vm, __setattr__), &user);
   if (!user) {
-    Type *b = type_builtin_base(t);
+    Type *b = c_slot_base(t);
     return (b->setattr ? b->setattr : generic_setattr)(vm, self, name, value);
   }
   Value args[2] = {v_obj(name), value};
@@ -246,7 +254,7 @@ static int slot_truth(VM *vm, Value self) {
   Type *t = obj_type(vm, self);
   Value f = find_dunder(vm, t, NAME(vm, __bool__), &user);
   if (!user) {
-    Type *b = type_builtin_base(t);
+    Type *b = c_slot_base(t);
     if (b->truth) return b->truth(vm, self);
     if (t->len) {
       int64_t n = t->len(vm, self);

@@ -515,7 +515,7 @@ static Value exc_repr(VM *vm, Value self) {
 
 static Value exc_str_slot(VM *vm, Value self) { return exc_builtin_str(vm, AS_EXC(self)); }
 
-static int exc_hash(VM *vm, Value self, int64_t *out) {
+static int identity_hash(VM *vm, Value self, int64_t *out) {
   (void)vm;
   *out = (int64_t)((uintptr_t)AS_OBJ(self) >> 4);
   return 0;
@@ -862,8 +862,6 @@ static Value tb_repr(VM *vm, Value self) {
   return s ? v_obj(s) : V_UNDEF;
 }
 
-static int identity_hash(VM *vm, Value self, int64_t *out) { return exc_hash(vm, self, out); }
-
 /* ---- SyntaxError from the parser/compiler ---- */
 
 /* line `lineno` (1-based) of src, with its newline when it has one */
@@ -909,7 +907,7 @@ Value exc_raise_syntax(VM *vm, const struct SyntaxErrorInfo *info, const char *f
 static void set_exc_slots(Type *t) {
   t->repr = exc_repr;
   t->str = exc_str_slot;
-  t->hash = exc_hash;
+  t->hash = identity_hash;
   t->getattr = exc_getattr;
   t->setattr = exc_setattr;
   t->construct = exc_construct;

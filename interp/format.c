@@ -170,7 +170,7 @@ static Value unknown_code(VM *vm, char type, const char *type_name) {
 /* ========================================================== assembly */
 
 static void add_fill(SBuf *b, const Spec *s, int64_t n) {
-  for (int64_t k = 0; k < n; k++) sbuf_add(b, s->fill, s->fill_len);
+  sbuf_addn(b, s->fill, s->fill_len, n);
 }
 
 /* body (of body_cps code points) aligned in s->width */
@@ -696,13 +696,13 @@ static void pct_emit(SBuf *out, const Pct *p, const char *lead, const char *body
   if (p->left) {
     sbuf_adds(out, lead);
     sbuf_add(out, body, body_len);
-    for (int64_t k = 0; k < pad; k++) sbuf_addc(out, ' ');
+    sbuf_addn(out, " ", 1, pad);
   } else if (p->zero && numeric) {
     sbuf_adds(out, lead);
-    for (int64_t k = 0; k < pad; k++) sbuf_addc(out, '0');
+    sbuf_addn(out, "0", 1, pad);
     sbuf_add(out, body, body_len);
   } else {
-    for (int64_t k = 0; k < pad; k++) sbuf_addc(out, ' ');
+    sbuf_addn(out, " ", 1, pad);
     sbuf_adds(out, lead);
     sbuf_add(out, body, body_len);
   }
@@ -876,17 +876,125 @@ static bool is_mapping(VM *vm, Value v) {
   return t->getitem != NULL || !IS_UNDEF(type_lookup(vm, t, NAME(vm, __getitem__)));
 }
 
-static int percent_core(VM *vm, const char *fmt, size_t len, Value values, bool bytes_mode, SBuf *out) {
+/* the arguments of a `%` format: a tuple, a mapping (for %(key)s; it
+** also counts as one positional value), or one value */
+typedef struct PctArgs {
   Value *argv;
-  int64_t argc, argi = 0;
-  Value dict = V_UNDEF;
+  int64_t argc, next;
+  Value dict;
+} PctArgs;
+
+/* %(key): the mapping's item; *pos is past the '(' and moves past ')' */
+static Value pct_keyed_arg(VM *vm, PctArgs *a, const char *fmt, size_t len, size_t *pos, bool bytes_mode) {
+  if (IS_UNDEF(a->dict)) return exc_type_error(vm, "format requires a mapping");
+  size_t depth = 1, start = *pos, k = start;
+  while (k < len && depth) {
+    if (fmt[k] == '(') depth++;
+    else if (fmt[k] == ')') depth--;
+    if (depth) k++;
+  }
+  if (k >= len) return exc_value_error(vm, "incomplete format key");
+  Obj *kobj = bytes_mode ? (Obj *)bytes_new(vm, fmt + start, k - start) : (Obj *)str_new(vm, fmt + start, k - start);
+  if (!kobj) return V_UNDEF;
+  gc_push_root(vm, v_obj(kobj));
+  Value arg = obj_getitem(vm, a->dict, v_obj(kobj));
+  gc_pop_roots(vm, 1);
+  *pos = k + 1;
+  return arg;
+}
+
+/* a decimal field of a spec (width or precision), or -1 when absent */
+static int pct_number(VM *vm, const char *fmt, size_t len, size_t *pos, int64_t *out, const char *what) {
+  while (*pos < len && fmt[*pos] >= '0' && fmt[*pos] <= '9') {
+    *out = (*out < 0 ? 0 : *out) * 10 + (fmt[(*pos)++] - '0');
+    if (*out > 1000000000) {
+      exc_value_error(vm, "%s too big", what);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* flags, width and precision of one conversion spec */
+static int pct_parse_spec(VM *vm, PctArgs *a, const char *fmt, size_t len, size_t *pos, Pct *p) {
+  size_t i = *pos;
+  for (; i < len; i++) {
+    char c = fmt[i];
+    if (c == '-') p->left = true;
+    else if (c == '+') p->plus = true;
+    else if (c == ' ') p->space = true;
+    else if (c == '#') p->alt = true;
+    else if (c == '0') p->zero = true;
+    else break;
+  }
+  if (i < len && fmt[i] == '*') {
+    if (pct_star(vm, a->argv, a->argc, &a->next, &p->width) < 0) return -1;
+    if (p->width < 0) {
+      p->left = true;
+      p->width = -p->width;
+    }
+    i++;
+  } else if (pct_number(vm, fmt, len, &i, &p->width, "width") < 0) {
+    return -1;
+  }
+  if (i < len && fmt[i] == '.') {
+    i++;
+    p->prec = 0;
+    if (i < len && fmt[i] == '*') {
+      if (pct_star(vm, a->argv, a->argc, &a->next, &p->prec) < 0) return -1;
+      if (p->prec < 0) p->prec = 0;
+      i++;
+    } else if (pct_number(vm, fmt, len, &i, &p->prec, "precision") < 0) {
+      return -1;
+    }
+  }
+  while (i < len && (fmt[i] == 'h' || fmt[i] == 'l' || fmt[i] == 'L')) i++;
+  *pos = i;
+  return 0;
+}
+
+static int pct_unsupported(VM *vm, const char *fmt, size_t len, size_t at, bool bytes_mode) {
+  size_t adv = 1;
+  uint32_t cp = (unsigned char)fmt[at];
+  if (cp >= 0x80 && !bytes_mode) cp = utf8_decode(fmt + at, len - at, &adv);
+  char ch = cp >= 32 && cp <= 126 ? (char)cp : '?';
+  exc_value_error(vm, "unsupported format character '%c' (0x%x) at index %lld", ch, cp,
+                  (long long)(bytes_mode ? (int64_t)at : utf8_count(fmt, at)));
+  return -1;
+}
+
+/* one conversion of `arg` by the letter conv */
+static int pct_convert(VM *vm, SBuf *out, const Pct *p, char conv, Value arg, bool bytes_mode) {
+  switch (conv) {
+    case 'd': case 'i': case 'u': case 'o': case 'x': case 'X':
+      return pct_int(vm, out, p, conv, arg);
+    case 'e': case 'E': case 'f': case 'F': case 'g': case 'G':
+      return pct_float(vm, out, p, conv, arg);
+    case 'c':
+      return pct_char(vm, out, p, arg, bytes_mode);
+    case 'b':
+      if (bytes_mode) return pct_bytes_arg(vm, out, p, arg);
+      return -2;
+    case 's':
+      if (bytes_mode) return pct_bytes_arg(vm, out, p, arg);
+      /* fall through */
+    case 'r': case 'a': {
+      Value s = conv == 's' ? obj_str(vm, arg) : (conv == 'r' && !bytes_mode) ? obj_repr(vm, arg) : str_ascii(vm, arg);
+      if (IS_UNDEF(s)) return -1;
+      return pct_text(vm, out, p, AS_STR(s));
+    }
+    default:
+      return -2;
+  }
+}
+
+static int percent_core(VM *vm, const char *fmt, size_t len, Value values, bool bytes_mode, SBuf *out) {
+  PctArgs a = {&values, 1, 0, V_UNDEF};
   if (IS_TUPLE(values)) {
-    argv = AS_TUPLE(values)->items;
-    argc = AS_TUPLE(values)->len;
-  } else {
-    argv = &values;
-    argc = 1;
-    if (is_mapping(vm, values)) dict = values;
+    a.argv = AS_TUPLE(values)->items;
+    a.argc = AS_TUPLE(values)->len;
+  } else if (is_mapping(vm, values)) {
+    a.dict = values;
   }
   size_t i = 0;
   while (i < len) {
@@ -898,75 +1006,13 @@ static int percent_core(VM *vm, const char *fmt, size_t len, Value values, bool 
     sbuf_add(out, fmt + i, (size_t)(pct - (fmt + i)));
     i = (size_t)(pct - fmt) + 1;
     Value arg = V_UNDEF;
-    bool have_key = false;
     if (i < len && fmt[i] == '(') {
-      if (IS_UNDEF(dict)) {
-        exc_type_error(vm, "format requires a mapping");
-        return -1;
-      }
-      size_t depth = 1, k = ++i;
-      while (k < len && depth) {
-        if (fmt[k] == '(') depth++;
-        else if (fmt[k] == ')') depth--;
-        if (depth) k++;
-      }
-      if (k >= len) {
-        exc_value_error(vm, "incomplete format key");
-        return -1;
-      }
-      Value key = bytes_mode ? v_obj(bytes_new(vm, fmt + i, k - i)) : v_obj(str_new(vm, fmt + i, k - i));
-      if (!AS_OBJ(key)) return -1;
-      gc_push_root(vm, key);
-      arg = obj_getitem(vm, dict, key);
-      gc_pop_roots(vm, 1);
+      i++;
+      arg = pct_keyed_arg(vm, &a, fmt, len, &i, bytes_mode);
       if (IS_UNDEF(arg)) return -1;
-      have_key = true;
-      i = k + 1;
     }
     Pct p = {false, false, false, false, false, -1, -1};
-    for (; i < len; i++) {
-      char c = fmt[i];
-      if (c == '-') p.left = true;
-      else if (c == '+') p.plus = true;
-      else if (c == ' ') p.space = true;
-      else if (c == '#') p.alt = true;
-      else if (c == '0') p.zero = true;
-      else break;
-    }
-    if (i < len && fmt[i] == '*') {
-      if (pct_star(vm, argv, argc, &argi, &p.width) < 0) return -1;
-      if (p.width < 0) {
-        p.left = true;
-        p.width = -p.width;
-      }
-      i++;
-    } else {
-      while (i < len && fmt[i] >= '0' && fmt[i] <= '9') {
-        p.width = (p.width < 0 ? 0 : p.width) * 10 + (fmt[i++] - '0');
-        if (p.width > 1000000000) {
-          exc_value_error(vm, "width too big");
-          return -1;
-        }
-      }
-    }
-    if (i < len && fmt[i] == '.') {
-      i++;
-      p.prec = 0;
-      if (i < len && fmt[i] == '*') {
-        if (pct_star(vm, argv, argc, &argi, &p.prec) < 0) return -1;
-        if (p.prec < 0) p.prec = 0;
-        i++;
-      } else {
-        while (i < len && fmt[i] >= '0' && fmt[i] <= '9') {
-          p.prec = p.prec * 10 + (fmt[i++] - '0');
-          if (p.prec > 1000000000) {
-            exc_value_error(vm, "precision too big");
-            return -1;
-          }
-        }
-      }
-    }
-    while (i < len && (fmt[i] == 'h' || fmt[i] == 'l' || fmt[i] == 'L')) i++;
+    if (pct_parse_spec(vm, &a, fmt, len, &i, &p) < 0) return -1;
     if (i >= len) {
       exc_value_error(vm, "incomplete format");
       return -1;
@@ -976,49 +1022,18 @@ static int percent_core(VM *vm, const char *fmt, size_t len, Value values, bool 
       sbuf_addc(out, '%');
       continue;
     }
-    if (!have_key) {
-      if (argi >= argc) {
+    if (IS_UNDEF(arg)) {
+      if (a.next >= a.argc) {
         exc_type_error(vm, "not enough arguments for format string");
         return -1;
       }
-      arg = argv[argi++];
+      arg = a.argv[a.next++];
     }
-    int rc;
-    switch (conv) {
-      case 'd': case 'i': case 'u': case 'o': case 'x': case 'X':
-        rc = pct_int(vm, out, &p, conv, arg);
-        break;
-      case 'e': case 'E': case 'f': case 'F': case 'g': case 'G':
-        rc = pct_float(vm, out, &p, conv, arg);
-        break;
-      case 'c':
-        rc = pct_char(vm, out, &p, arg, bytes_mode);
-        break;
-      case 's': case 'r': case 'a': case 'b': {
-        if (bytes_mode && (conv == 's' || conv == 'b')) {
-          rc = pct_bytes_arg(vm, out, &p, arg);
-          break;
-        }
-        if (!bytes_mode && conv == 'b') goto unsupported;
-        Value s = conv == 's' ? obj_str(vm, arg) : (conv == 'r' && !bytes_mode) ? obj_repr(vm, arg) : str_ascii(vm, arg);
-        if (IS_UNDEF(s)) return -1;
-        rc = pct_text(vm, out, &p, AS_STR(s));
-        break;
-      }
-      default:
-      unsupported: {
-        size_t adv = 1;
-        uint32_t cp = (unsigned char)conv;
-        if (cp >= 0x80 && !bytes_mode) cp = utf8_decode(fmt + i - 1, len - (i - 1), &adv);
-        char ch = cp >= 32 && cp <= 126 ? (char)cp : '?';
-        exc_value_error(vm, "unsupported format character '%c' (0x%x) at index %lld", ch, cp,
-                        (long long)(bytes_mode ? (int64_t)(i - 1) : utf8_count(fmt, i - 1)));
-        return -1;
-      }
-    }
+    int rc = pct_convert(vm, out, &p, conv, arg, bytes_mode);
+    if (rc == -2) return pct_unsupported(vm, fmt, len, i - 1, bytes_mode);
     if (rc < 0) return -1;
   }
-  if (argi < argc && IS_UNDEF(dict)) {
+  if (a.next < a.argc && IS_UNDEF(a.dict)) {
     exc_type_error(vm, bytes_mode ? "not all arguments converted during bytes formatting"
                                   : "not all arguments converted during string formatting");
     return -1;

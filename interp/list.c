@@ -17,6 +17,12 @@
 #include "exc.h"
 #include "dict.h"
 
+/* memmove of n Values that tolerates n == 0 with NULL buffers (an empty
+** list has no items array, and memcpy(NULL, NULL, 0) is undefined) */
+static inline void values_move(Value *dst, const Value *src, int64_t n) {
+  if (n > 0) memmove(dst, src, (size_t)n * sizeof(Value));
+}
+
 /* ---------------------------------------------------------------- storage */
 
 static ListObj *list_alloc(VM *vm, Type *type, int64_t cap) {
@@ -76,7 +82,7 @@ static int list_append_items(VM *vm, ListObj *l, const Value *items, int64_t n) 
   if (list_reserve(vm, l, l->len + n) < 0) return -1;
   /* items may be l's own buffer (l.extend(l)): it was not moved if the
   ** reserve did not grow, and memmove copes with the overlap */
-  memmove(l->items + l->len, items, (size_t)n * sizeof(Value));
+  values_move(l->items + l->len, items, n);
   l->len += n;
   return 0;
 }
@@ -86,7 +92,7 @@ int list_extend(VM *vm, ListObj *l, Value iterable) {
     ListObj *src = AS_LIST(iterable);
     int64_t n = src->len;
     if (list_reserve(vm, l, l->len + n) < 0) return -1;
-    memcpy(l->items + l->len, src->items, (size_t)n * sizeof(Value));
+    values_move(l->items + l->len, src->items, n);
     l->len += n;
     return 0;
   }
@@ -215,7 +221,7 @@ static Value list_slice(VM *vm, ListObj *l, SliceObj *s) {
   ListObj *r = list_new(vm, n);
   if (r == NULL) return V_UNDEF;
   if (step == 1) {
-    if (n) memcpy(r->items, l->items + start, (size_t)n * sizeof(Value));
+    if (n) values_move(r->items, l->items + start, n);
   } else {
     for (int64_t i = 0, j = start; i < n; i++, j += step) r->items[i] = l->items[j];
   }
@@ -240,7 +246,7 @@ static Value list_getitem(VM *vm, Value self, Value key) {
 /* remove items [lo, hi) */
 static void list_remove_range(VM *vm, ListObj *l, int64_t lo, int64_t hi) {
   if (hi <= lo) return;
-  memmove(l->items + lo, l->items + hi, (size_t)(l->len - hi) * sizeof(Value));
+  values_move(l->items + lo, l->items + hi, (l->len - hi));
   l->len -= hi - lo;
   list_shrink(vm, l);
 }
@@ -250,8 +256,8 @@ static int list_replace_range(VM *vm, ListObj *l, int64_t lo, int64_t hi, const 
   if (hi < lo) hi = lo;
   int64_t delta = n - (hi - lo);
   if (delta > 0 && list_reserve(vm, l, l->len + delta) < 0) return -1;
-  memmove(l->items + hi + delta, l->items + hi, (size_t)(l->len - hi) * sizeof(Value));
-  if (n) memcpy(l->items + lo, items, (size_t)n * sizeof(Value));
+  values_move(l->items + hi + delta, l->items + hi, (l->len - hi));
+  if (n) values_move(l->items + lo, items, n);
   l->len += delta;
   if (delta < 0) list_shrink(vm, l);
   return 0;
@@ -383,7 +389,7 @@ static Value list_repeat(VM *vm, ListObj *l, int64_t n) {
   ListObj *r = list_new(vm, l->len * n);
   if (r == NULL) return V_UNDEF;
   for (int64_t i = 0; i < n; i++)
-    memcpy(r->items + i * l->len, l->items, (size_t)l->len * sizeof(Value));
+    values_move(r->items + i * l->len, l->items, l->len);
   r->len = l->len * n;
   return v_obj(r);
 }
@@ -400,7 +406,7 @@ static int list_repeat_inplace(VM *vm, ListObj *l, int64_t n) {
   }
   int64_t len = l->len;
   if (list_reserve(vm, l, len * n) < 0) return -1;
-  for (int64_t i = 1; i < n; i++) memcpy(l->items + i * len, l->items, (size_t)len * sizeof(Value));
+  for (int64_t i = 1; i < n; i++) values_move(l->items + i * len, l->items, len);
   l->len = len * n;
   return 0;
 }
@@ -416,8 +422,8 @@ Value list_binop(VM *vm, int op, Value a, Value b) {
       ListObj *x = AS_LIST(a), *y = AS_LIST(b);
       ListObj *r = list_new(vm, x->len + y->len);
       if (r == NULL) return V_UNDEF;
-      memcpy(r->items, x->items, (size_t)x->len * sizeof(Value));
-      memcpy(r->items + x->len, y->items, (size_t)y->len * sizeof(Value));
+      values_move(r->items, x->items, x->len);
+      values_move(r->items + x->len, y->items, y->len);
       r->len = x->len + y->len;
       return v_obj(r);
     }
@@ -523,11 +529,11 @@ static int sort_binary_insertion(SortState *ss, int64_t lo, int64_t hi, int64_t 
       if (lt) r = p;
       else l = p + 1;
     } while (l < r);
-    memmove(ss->keys + l + 1, ss->keys + l, (size_t)(start - l) * sizeof(Value));
+    values_move(ss->keys + l + 1, ss->keys + l, (start - l));
     ss->keys[l] = pivot;
     if (ss->vals) {
       Value pv = ss->vals[start];
-      memmove(ss->vals + l + 1, ss->vals + l, (size_t)(start - l) * sizeof(Value));
+      values_move(ss->vals + l + 1, ss->vals + l, (start - l));
       ss->vals[l] = pv;
     }
   }
@@ -538,8 +544,8 @@ static int sort_binary_insertion(SortState *ss, int64_t lo, int64_t hi, int64_t 
 ** of the right run goes first only when it is < the left one */
 static int sort_merge(SortState *ss, int64_t lo, int64_t mid, int64_t hi) {
   int64_t nleft = mid - lo;
-  memcpy(ss->tmp_keys, ss->keys + lo, (size_t)nleft * sizeof(Value));
-  if (ss->vals) memcpy(ss->tmp_vals, ss->vals + lo, (size_t)nleft * sizeof(Value));
+  values_move(ss->tmp_keys, ss->keys + lo, nleft);
+  if (ss->vals) values_move(ss->tmp_vals, ss->vals + lo, nleft);
   int64_t i = 0, j = mid, d = lo;
   int rc = 0;
   while (i < nleft && j < hi) {
@@ -560,8 +566,8 @@ static int sort_merge(SortState *ss, int64_t lo, int64_t mid, int64_t hi) {
     d++;
   }
   /* what is left of the left run fills the gap exactly (also on error) */
-  memcpy(ss->keys + d, ss->tmp_keys + i, (size_t)(nleft - i) * sizeof(Value));
-  if (ss->vals) memcpy(ss->vals + d, ss->tmp_vals + i, (size_t)(nleft - i) * sizeof(Value));
+  values_move(ss->keys + d, ss->tmp_keys + i, (nleft - i));
+  if (ss->vals) values_move(ss->vals + d, ss->tmp_vals + i, (nleft - i));
   return rc;
 }
 
@@ -743,7 +749,7 @@ static Value list_m_insert(VM *vm, Value *args, int nargs, TupleObj *kwnames) {
   }
   if (i > l->len) i = l->len;
   if (list_reserve(vm, l, l->len + 1) < 0) return V_UNDEF;
-  memmove(l->items + i + 1, l->items + i, (size_t)(l->len - i) * sizeof(Value));
+  values_move(l->items + i + 1, l->items + i, (l->len - i));
   l->items[i] = args[2];
   l->len++;
   return V_NONE;
@@ -848,7 +854,7 @@ static Value list_m_copy(VM *vm, Value *args, int nargs, TupleObj *kwnames) {
   if (seq_args_exact(vm, "list.copy", nargs - 1, 0) < 0) return V_UNDEF;
   ListObj *r = list_new(vm, l->len);
   if (r == NULL) return V_UNDEF;
-  memcpy(r->items, l->items, (size_t)l->len * sizeof(Value));
+  values_move(r->items, l->items, l->len);
   r->len = l->len;
   return v_obj(r);
 }

@@ -510,6 +510,7 @@ static Expr *parse_primary(Parser *p) {
 /* Operators                                                           */
 
 static Expr *parse_factor(Parser *p);
+static bool operand_follows(Parser *p, int len, bool allow_not);
 
 /* power: await_primary ['**' factor] */
 static Expr *parse_power(Parser *p) {
@@ -523,7 +524,7 @@ static Expr *parse_power(Parser *p) {
   } else {
     e = parse_primary(p);
   }
-  if (cur_kind(p) == TK_DSTAR) {
+  if (cur_kind(p) == TK_DSTAR && operand_follows(p, 1, false)) {
     advance(p);
     Expr *right = parse_factor(p);
     Expr *b = new_expr(p, E_BINOP, span_from(p, start));
@@ -581,13 +582,21 @@ static int binop_prec(int kind) {
   }
 }
 
+/* Whether the token after an operator of `len` tokens can start its
+** operand. When it cannot, the operator is left alone, as CPython's PEG
+** rules backtrack to the shorter expression before reporting an error. */
+static bool operand_follows(Parser *p, int len, bool allow_not) {
+  int k = peek_kind(p, len);
+  return can_start_expression(k) && k != TK_LAMBDA && (allow_not || k != TK_NOT);
+}
+
 static Expr *parse_binary(Parser *p, int min_prec) {
   Token *start = cur(p);
   Expr *left = parse_factor(p);
   for (;;) {
     int k = cur_kind(p);
     int prec = binop_prec(k);
-    if (prec == 0 || prec < min_prec) return left;
+    if (prec == 0 || prec < min_prec || !operand_follows(p, 1, false)) return left;
     advance(p);
     Expr *right = parse_binary(p, prec + 1);
     Expr *b = new_expr(p, E_BINOP, span_from(p, start));
@@ -602,9 +611,10 @@ Expr *parse_bitwise_or(Parser *p) {
   return parse_binary(p, 1);
 }
 
-/* The comparison operator at the current token (consumed), or -1. */
+/* The comparison operator at the current token (consumed when its
+** operand follows), or -1. */
 static int parse_compare_op(Parser *p) {
-  int op;
+  int op, len = 1;
   switch (cur_kind(p)) {
     case TK_EQEQUAL: op = CMP_EQ; break;
     case TK_NOTEQUAL: op = CMP_NE; break;
@@ -615,20 +625,20 @@ static int parse_compare_op(Parser *p) {
     case TK_IN: op = CMPX_IN; break;
     case TK_NOT:
       if (peek_kind(p, 1) != TK_IN) return -1;
-      advance(p);
       op = CMPX_NOT_IN;
+      len = 2;
       break;
     case TK_IS:
+      op = CMPX_IS;
       if (peek_kind(p, 1) == TK_NOT) {
-        advance(p);
         op = CMPX_IS_NOT;
-      } else {
-        op = CMPX_IS;
+        len = 2;
       }
       break;
     default: return -1;
   }
-  advance(p);
+  if (!operand_follows(p, len, false)) return -1;
+  while (len--) advance(p);
   return op;
 }
 
@@ -671,10 +681,13 @@ static Expr *parse_boolop(Parser *p, bool is_or) {
   int kw = is_or ? TK_OR : TK_AND;
   Token *start = cur(p);
   Expr *first = is_or ? parse_boolop(p, false) : parse_inversion(p);
-  if (cur_kind(p) != kw) return first;
+  if (cur_kind(p) != kw || !operand_follows(p, 1, true)) return first;
   ExprVec values = {0};
   exprvec_push(p, &values, first);
-  while (accept(p, kw)) exprvec_push(p, &values, is_or ? parse_boolop(p, false) : parse_inversion(p));
+  while (cur_kind(p) == kw && operand_follows(p, 1, true)) {
+    advance(p);
+    exprvec_push(p, &values, is_or ? parse_boolop(p, false) : parse_inversion(p));
+  }
   Expr *e = new_expr(p, E_BOOLOP, span_from(p, start));
   e->u.boolop.is_or = is_or;
   e->u.boolop.values = exprvec_list(&values);
@@ -883,6 +896,16 @@ Expr *parse_target_list(Parser *p) {
   return new_seq(p, E_TUPLE, span_from(p, start), &elts);
 }
 
+void invalid_for_target(Parser *p, int target_pos) {
+  /* invalid_for_target: CPython reads the targets again as
+  ** star_expressions, which names a bad target or a missing comma */
+  int end;
+  Expr *e = try_parse(p, target_pos, parse_star_expressions, &end);
+  if (!e && !p->err_generic) perr_final(p, &p->err);
+  if (e) check_target(p, e, FOR_TARGETS);
+  perr_invalid(p);
+}
+
 /* for_if_clauses: (['async'] 'for' star_targets 'in' disjunction ('if' disjunction)*)+ */
 static Comprehension *parse_comp_for(Parser *p, int *ncomp) {
   Comprehension *gens = NULL;
@@ -893,9 +916,11 @@ static Comprehension *parse_comp_for(Parser *p, int *ncomp) {
     memset(c, 0, sizeof *c);
     c->is_async = accept(p, TK_ASYNC);
     advance(p);   /* 'for' */
+    int target_pos = p->pos;
     c->target = parse_target_list(p);
+    if (cur_kind(p) != TK_IN) invalid_for_target(p, target_pos);
     check_target(p, c->target, FOR_TARGETS);
-    expect(p, TK_IN);
+    advance(p);
     c->iter = parse_disjunction(p);
     ExprVec ifs = {0};
     while (accept(p, TK_IF)) exprvec_push(p, &ifs, parse_disjunction(p));

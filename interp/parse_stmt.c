@@ -445,11 +445,9 @@ static Stmt *parse_while(Parser *p) {
 /* for_stmt: ['async'] 'for' star_targets 'in' star_expressions ':' block [else_block] */
 static Stmt *parse_for(Parser *p, Token *start, bool is_async) {
   Token *kw = advance(p);
+  int target_pos = p->pos;
   Expr *target = parse_target_list(p);
-  if (cur_kind(p) != TK_IN) {
-    check_target(p, target, FOR_TARGETS);
-    perr_invalid(p);
-  }
+  if (cur_kind(p) != TK_IN) invalid_for_target(p, target_pos);
   check_target(p, target, FOR_TARGETS);
   advance(p);
   Expr *iter = parse_star_expressions(p);
@@ -474,10 +472,20 @@ static void parse_with_item(Parser *p, WithItems *w) {
   Expr *ctx = parse_expression(p);
   Expr *vars = NULL;
   if (accept(p, TK_AS)) {
-    vars = parse_expression(p);
-    check_target(p, vars, STAR_TARGETS);
+    /* star_target &(',' | ')' | ':'), then invalid_with_item names a bad
+    ** target */
+    Token *star = cur(p);
+    if (star->kind == TK_STAR) {
+      advance(p);
+      vars = new_expr(p, E_STARRED, span_tok(star));
+      vars->u.starred.value = parse_bitwise_or(p);
+      vars->span = span_from(p, star);
+    } else {
+      vars = parse_expression(p);
+    }
     int k = cur_kind(p);
     if (k != TK_COMMA && k != TK_RPAR && k != TK_COLON) perr_invalid(p);
+    check_target(p, vars, STAR_TARGETS);
   }
   w->items = vec_grow(p, w->items, w->n, &w->cap, sizeof(WithItem));
   w->items[w->n].context_expr = ctx;

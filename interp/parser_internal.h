@@ -159,6 +159,9 @@ Expr *parse_yield_or_star_expressions(Parser *p);
 /* A target list as in `for t in`, `del t`: comma-separated (starred)
 ** bitwise_or expressions, a tuple when a comma is seen. */
 Expr *parse_target_list(Parser *p);
+/* Unwinds with CPython's error for `for` targets at target_pos that are
+** not followed by 'in'. */
+_Noreturn void invalid_for_target(Parser *p, int target_pos);
 /* Arguments of a call or class bases; the '(' has been consumed, and
 ** the ')' is consumed here. */
 void parse_call_args(Parser *p, ExprList *args, Keyword **kws, int *nkws, bool allow_genexp);

@@ -363,6 +363,24 @@ void sbuf_add(SBuf *b, const char *data, size_t len) {
   b->data[b->len] = '\0';
 }
 
+void sbuf_addn(SBuf *b, const char *unit, size_t unit_len, int64_t count) {
+  if (count <= 0 || unit_len == 0) return;
+  if ((uint64_t)count > (SIZE_MAX / 4) / unit_len) {
+    sbuf_reserve(b, SIZE_MAX / 2); /* fails: poisons the buffer */
+    return;
+  }
+  size_t total = (size_t)count * unit_len;
+  if (!sbuf_reserve(b, total)) return;
+  char *p = b->data + b->len;
+  if (unit_len == 1) {
+    memset(p, unit[0], total);
+  } else {
+    for (int64_t k = 0; k < count; k++) memcpy(p + (size_t)k * unit_len, unit, unit_len);
+  }
+  b->len += total;
+  b->data[b->len] = '\0';
+}
+
 void sbuf_adds(SBuf *b, const char *cstr) { sbuf_add(b, cstr, strlen(cstr)); }
 
 void sbuf_addc(SBuf *b, char c) {
@@ -861,8 +879,10 @@ static Value str_construct(VM *vm, Type *type, Value *args, int nargs, TupleObj 
   Value a[3];
   if (arg_parse(vm, "str", args, nargs, kwnames, names, 0, a) < 0) return V_UNDEF;
   if (IS_UNDEF(a[0])) {
-    if (!IS_UNDEF(a[1]) || !IS_UNDEF(a[2])) a[0] = v_obj(bytes_new(vm, "", 0));
-    else return str_as_type(vm, type, vm->empty_str);
+    if (IS_UNDEF(a[1]) && IS_UNDEF(a[2])) return str_as_type(vm, type, vm->empty_str);
+    BytesObj *empty = bytes_new(vm, "", 0);
+    if (!empty) return V_UNDEF;
+    a[0] = v_obj(empty);
   }
   if (IS_UNDEF(a[1]) && IS_UNDEF(a[2])) {
     Value s = obj_str(vm, a[0]);

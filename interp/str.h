@@ -68,6 +68,9 @@ void str_free(VM *vm, Obj *o);
 
 /* ---- added by the numstr helper ---- */
 
+/* append `count` copies of unit (reserving once: a huge count fails fast
+** and poisons the buffer, so sbuf_finish raises MemoryError) */
+void sbuf_addn(SBuf *b, const char *unit, size_t unit_len, int64_t count);
 /* substring search over bytes (memmem is not in C11/POSIX) */
 const char *str_memmem(const char *hay, size_t n, const char *needle, size_t m);
 /* vararg form of str_format_c (for exc_raise and friends) */

@@ -847,9 +847,9 @@ static Value pad(VM *vm, StrObj *s, int64_t left, int64_t right, const char *fil
   if (right < 0) right = 0;
   SBuf b;
   sbuf_init(&b);
-  for (int64_t k = 0; k < left; k++) sbuf_add(&b, fill, flen);
+  sbuf_addn(&b, fill, flen, left);
   sbuf_add(&b, s->data, (size_t)s->len);
-  for (int64_t k = 0; k < right; k++) sbuf_add(&b, fill, flen);
+  sbuf_addn(&b, fill, flen, right);
   return ret_str(sbuf_finish(vm, &b));
 }
 
@@ -898,7 +898,7 @@ static Value m_zfill(VM *vm, Value *args, int nargs, TupleObj *kw) {
     sbuf_addc(&b, self->data[0]);
     skip = 1;
   }
-  for (int64_t k = 0; k < fill; k++) sbuf_addc(&b, '0');
+  sbuf_addn(&b, "0", 1, fill);
   sbuf_add(&b, self->data + skip, (size_t)self->len - skip);
   return ret_str(sbuf_finish(vm, &b));
 }
@@ -919,7 +919,7 @@ static Value m_expandtabs(VM *vm, Value *args, int nargs, TupleObj *kw) {
     if (c == '\t') {
       if (tab > 0) {
         int64_t n = tab - col % tab;
-        for (int64_t k = 0; k < n; k++) sbuf_addc(&b, ' ');
+        sbuf_addn(&b, " ", 1, n);
         col += n;
       }
       i++;

@@ -782,6 +782,10 @@ void type_free(VM *vm, Obj *o) {
   x->cache = NULL;
   if (!st) return;
   if (x->registry_index >= 0 && x->registry_index < st->nclasses) st->classes[x->registry_index] = NULL;
+  if (st->last_method_owner == &x->type) {
+    st->last_method_owner = NULL;
+    st->last_method_dict = NULL;
+  }
   /* the state is shared by all types and goes with the last of them */
   if (--st->refs == 0) {
     gc_free(vm, st->classes, (size_t)st->cap_classes * sizeof(Type *));

@@ -103,7 +103,7 @@ typedef struct TypeCacheEntry {
 typedef struct TypeExt {
   Type type;
   ObjModelState *state;
-  TypeCacheEntry *cache;     /* TYPE_CACHE_SIZE entries, lazily; classes only */
+  TypeCacheEntry *cache;     /* TYPE_CACHE_SIZE entries, made with the class; classes only */
   Value singleton;           /* NotImplemented / Ellipsis, kept alive by its type */
   int registry_index;        /* index in state->classes, or -1 */
   bool has_subclasses;       /* a class was made with this one among its bases */

@@ -739,7 +739,7 @@ dispatch:
   TARGET(CALL) {
     Value *base = sp - oparg - 2;
     Value callable = base[0];
-    if (IS_BOUND(callable) && IS_UNDEF(base[1])) {
+    if (!IS_FUNC(callable) && IS_BOUND(callable) && IS_UNDEF(base[1])) {
       /* unpack a bound method in place: the receiver takes the self slot */
       base[1] = AS_BOUND(callable)->self;
       base[0] = callable = AS_BOUND(callable)->func;
@@ -872,25 +872,25 @@ dispatch:
     Value a = sp[-2], b = sp[-1];
     if (IS_INT(a) && IS_INT(b)) {
       int64_t x = AS_INT(a), y = AS_INT(b), r;
-      switch (oparg >= BIN_INPLACE ? oparg - BIN_INPLACE : oparg) {
-        case BIN_ADD:
+      switch (oparg) {
+        case BIN_ADD: case BIN_ADD + BIN_INPLACE:
           if (!__builtin_add_overflow(x, y, &r)) goto int_result;
           goto binop_slow;
-        case BIN_SUB:
+        case BIN_SUB: case BIN_SUB + BIN_INPLACE:
           if (!__builtin_sub_overflow(x, y, &r)) goto int_result;
           goto binop_slow;
-        case BIN_MUL:
+        case BIN_MUL: case BIN_MUL + BIN_INPLACE:
           if (!__builtin_mul_overflow(x, y, &r)) goto int_result;
           goto binop_slow;
-        case BIN_AND: r = x & y; goto int_result;
-        case BIN_OR: r = x | y; goto int_result;
-        case BIN_XOR: r = x ^ y; goto int_result;
-        case BIN_FLOORDIV:
+        case BIN_AND: case BIN_AND + BIN_INPLACE: r = x & y; goto int_result;
+        case BIN_OR: case BIN_OR + BIN_INPLACE: r = x | y; goto int_result;
+        case BIN_XOR: case BIN_XOR + BIN_INPLACE: r = x ^ y; goto int_result;
+        case BIN_FLOORDIV: case BIN_FLOORDIV + BIN_INPLACE:
           if (y == 0 || (x == INT64_MIN && y == -1)) goto binop_slow;
           r = x / y;
           if ((x % y != 0) && ((x < 0) != (y < 0))) r--;
           goto int_result;
-        case BIN_MOD:
+        case BIN_MOD: case BIN_MOD + BIN_INPLACE:
           if (y == 0) goto binop_slow;
           if (y == -1) {
             r = 0;
@@ -899,11 +899,11 @@ dispatch:
           r = x % y;
           if (r != 0 && ((r < 0) != (y < 0))) r += y;
           goto int_result;
-        case BIN_RSHIFT:
+        case BIN_RSHIFT: case BIN_RSHIFT + BIN_INPLACE:
           if (y < 0) goto binop_slow;
           r = y >= 64 ? (x < 0 ? -1 : 0) : (x >> y);
           goto int_result;
-        case BIN_TRUEDIV:
+        case BIN_TRUEDIV: case BIN_TRUEDIV + BIN_INPLACE:
           if (y == 0 || x > (1LL << 53) || x < -(1LL << 53) || y > (1LL << 53) || y < -(1LL << 53))
             goto binop_slow;
           set_float(&sp[-2], (double)x / (double)y);
@@ -968,9 +968,9 @@ dispatch:
   }
   TARGET(COMPARE_OP) {
     Value a = sp[-2], b = sp[-1];
+    bool r;
     if (IS_INT(a) && IS_INT(b)) {
       int64_t x = AS_INT(a), y = AS_INT(b);
-      bool r;
       switch (oparg) {
         case CMP_LT: r = x < y; break;
         case CMP_LE: r = x <= y; break;
@@ -979,13 +979,10 @@ dispatch:
         case CMP_GT: r = x > y; break;
         default: r = x >= y; break;
       }
-      SET_BOOL(&sp[-2], r);
-      sp--;
-      DISPATCH();
+      goto compare_result;
     }
     if (IS_FLOAT(a) && IS_FLOAT(b)) {
       double x = AS_FLOAT(a), y = AS_FLOAT(b);
-      bool r;
       switch (oparg) {
         case CMP_LT: r = x < y; break;
         case CMP_LE: r = x <= y; break;
@@ -994,14 +991,34 @@ dispatch:
         case CMP_GT: r = x > y; break;
         default: r = x >= y; break;
       }
-      SET_BOOL(&sp[-2], r);
-      sp--;
+      goto compare_result;
+    }
+    goto compare_slow;
+  compare_result: {
+    /* a comparison of numbers feeding a conditional jump jumps at once
+    ** (no bool pushed and popped, one dispatch fewer) */
+    Instr next = *ip;
+    if (INSTR_OP(next) == OP_POP_JUMP_IF_FALSE) {
+      sp -= 2;
+      ip++;
+      if (!r) JUMPTO(INSTR_ARG(next));
       DISPATCH();
     }
+    if (INSTR_OP(next) == OP_POP_JUMP_IF_TRUE) {
+      sp -= 2;
+      ip++;
+      if (r) JUMPTO(INSTR_ARG(next));
+      DISPATCH();
+    }
+    SET_BOOL(&sp[-2], r);
+    sp--;
+    DISPATCH();
+  }
+  compare_slow:
     SYNC();
-    Value r = obj_richcmp(vm, a, b, (CmpOp)oparg);
-    if (IS_UNDEF(r)) goto error;
-    sp[-2] = r;
+    Value rv = obj_richcmp(vm, a, b, (CmpOp)oparg);
+    if (IS_UNDEF(rv)) goto error;
+    sp[-2] = rv;
     sp--;
     DISPATCH();
   }
