@@ -29,22 +29,22 @@ unit: $(UNIT_BIN)
 	$(UNIT_BIN)
 
 scripts: $(BIN)
-	tests/run_scripts.sh $(BIN)
-	tests/run_scripts.sh $(BIN) tutorials
+	tests/run_scripts.sh $(abspath $(BIN))
+	tests/run_scripts.sh $(abspath $(BIN)) tutorials
 
 stress: $(BIN)
-	WITHY_GC_STRESS=1 tests/run_scripts.sh $(BIN)
-	WITHY_GC_STRESS=1 tests/run_scripts.sh $(BIN) tutorials
-	WITHY_GC_STRESS=1 WITHY_SHARED=$(SHARED) tests/run_conformance.sh $(BIN)
+	WITHY_GC_STRESS=1 tests/run_scripts.sh $(abspath $(BIN))
+	WITHY_GC_STRESS=1 tests/run_scripts.sh $(abspath $(BIN)) tutorials
+	WITHY_GC_STRESS=1 WITHY_SHARED=$(SHARED) tests/run_conformance.sh $(abspath $(BIN))
 
 conformance: $(BIN)
-	WITHY_SHARED=$(SHARED) tests/run_conformance.sh $(BIN)
+	WITHY_SHARED=$(SHARED) tests/run_conformance.sh $(abspath $(BIN))
 
 fuzz-smoke: $(BIN)
-	tests/fuzz_prefixes.py --timeout 1 --stride $(FUZZ_STRIDE) $(BIN) $(SHARED)/conformance $(SHARED)/bench
+	tests/fuzz_prefixes.py --timeout 1 --stride $(FUZZ_STRIDE) $(abspath $(BIN)) $(SHARED)/conformance $(SHARED)/bench
 
 cli: $(BIN)
-	tests/cli_test.sh $(BIN)
+	tests/cli_test.sh $(abspath $(BIN))
 
 # every test; `make -k check` runs them all even when one fails
 check: deps
