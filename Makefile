@@ -13,6 +13,9 @@ DEFS    := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 ifeq ($(SANITIZE),1)
   OPT   := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
   BUILD := build-san
+  # a failed allocation must reach withy as NULL (then MemoryError), not abort
+  export ASAN_OPTIONS := allocator_may_return_null=1:detect_leaks=1:$(ASAN_OPTIONS)
+  export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1:$(UBSAN_OPTIONS)
 else
   BUILD := build
 endif

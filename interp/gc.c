@@ -34,9 +34,13 @@ size_t gc_array_size(size_t n, size_t size) {
   return total;
 }
 
+/* No single block may be this big: such a request is a MemoryError at
+** once, without asking malloc (which may overcommit, or abort under ASan) */
+#define GC_MAX_BLOCK ((size_t)1 << 40)
+
 /* Would growing by `extra` bytes break the embedder's memory cap? */
 static bool over_limit(VM *vm, size_t extra) {
-  if (extra > SIZE_MAX / 2) return true;
+  if (extra >= GC_MAX_BLOCK) return true;
   return vm->mem_limit != 0 && vm->bytes_allocated + extra > vm->mem_limit;
 }
 
