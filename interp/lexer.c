@@ -219,6 +219,14 @@ static int err_chars(Lexer *lx, size_t line_start, size_t pos) {
   return utf8_chars(lx->s + line_start, pos - line_start);
 }
 
+/* Byte column of pos on the current line, counted in an f-string field
+** from the virtual '(' as CPython does. */
+static int byte_col(Lexer *lx, size_t pos) {
+  if (lx->fexpr && lx->line_start == lx->fexpr_line_start && pos >= lx->fexpr_start)
+    return (int)(pos - lx->fexpr_start) + 1;
+  return (int)(pos - lx->line_start);
+}
+
 static void lex_error(Lexer *lx, int cls, int kind, int line, int offset,
                       int end_offset, const char *fmt, ...) {
   LexError *e = lx->err;
@@ -541,8 +549,8 @@ static bool scan_number(Lexer *lx, size_t start, int c) {
         goto imaginary;
       } else if (nonzero) {
         backup(lx, c);
-        lex_error(lx, LEXERR_RAISED, 0, lx->line, (int)(start + 1 - lx->line_start),
-                  (int)(zeros_end - lx->line_start),
+        /* CPython gives this range in bytes, not characters */
+        lex_error(lx, LEXERR_RAISED, 0, lx->line, byte_col(lx, start) + 1, byte_col(lx, zeros_end),
                   "leading zeros in decimal integer literals are not permitted; "
                   "use an 0o prefix for octal integers");
         return false;

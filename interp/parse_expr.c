@@ -183,17 +183,41 @@ static bool at_comp_for(Parser *p) {
   return k == TK_FOR || (k == TK_ASYNC && peek_kind(p, 1) == TK_FOR);
 }
 
+/* The same for an error heuristic: looking past 'async' must not move
+** where a generic error is reported. */
+static bool heuristic_at_comp_for(Parser *p) {
+  int k = cur_kind(p);
+  int next = p->toks[p->pos + 1 < p->ntoks ? p->pos + 1 : p->pos].kind;
+  return k == TK_FOR || (k == TK_ASYNC && next == TK_FOR);
+}
+
 /* (*a for ...) and friends */
 static void check_comp_element(Parser *p, Expr *elt) {
   if (elt->kind == E_STARRED) perr_span(p, elt->span, "iterable unpacking cannot be used in comprehension");
 }
 
-/* Elements of a display after its first one, up to `close`. */
-static void parse_display_rest(Parser *p, ExprVec *elts, int close) {
-  while (accept(p, TK_COMMA)) {
+static void run_comp_for(Parser *p, void *ctx) {
+  int n;
+  parse_comp_for(p, &n);
+}
+
+/* invalid_comprehension: `[a, b for b in c]` and `[a, for b in c]` */
+static void check_comp_target(Parser *p, ExprVec *elts, const Token *comma) {
+  if (!at_comp_for(p) || !try_run(p, p->pos, run_comp_for, NULL, NULL)) return;
+  Span last = comma ? span_tok(comma) : elts->items[elts->len - 1]->span;
+  perr_range(p, elts->items[0]->span, last, "did you forget parentheses around the comprehension target?");
+}
+
+/* Elements of a display after its first one, up to `close`; in a list
+** or set (comp_hint), a comprehension after them is named. */
+static void parse_display_rest(Parser *p, ExprVec *elts, int close, bool comp_hint) {
+  while (cur_kind(p) == TK_COMMA) {
+    Token *comma = advance(p);
     if (cur_kind(p) == close) break;
+    if (comp_hint) check_comp_target(p, elts, elts->len == 1 ? comma : NULL);
     exprvec_push(p, elts, parse_star_named_expression(p));
   }
+  if (comp_hint && elts->len > 1) check_comp_target(p, elts, NULL);
 }
 
 Expr *parse_paren_body(Parser *p, const Token *open, int close) {
@@ -217,7 +241,7 @@ Expr *parse_paren_body(Parser *p, const Token *open, int close) {
   if (cur_kind(p) == TK_COMMA) {
     ExprVec elts = {0};
     exprvec_push(p, &elts, first);
-    parse_display_rest(p, &elts, close);
+    parse_display_rest(p, &elts, close, false);
     expect(p, close);
     return new_seq(p, E_TUPLE, span_from(p, open), &elts);
   }
@@ -240,7 +264,7 @@ static Expr *parse_list_display(Parser *p) {
     return c;
   }
   exprvec_push(p, &elts, first);
-  parse_display_rest(p, &elts, TK_RSQB);
+  parse_display_rest(p, &elts, TK_RSQB, true);
   expect(p, TK_RSQB);
   return new_seq(p, E_LIST, span_from(p, open), &elts);
 }
@@ -285,7 +309,7 @@ static Expr *parse_brace_display(Parser *p) {
       }
       ExprVec elts = {0};
       exprvec_push(p, &elts, first_key);
-      parse_display_rest(p, &elts, TK_RBRACE);
+      parse_display_rest(p, &elts, TK_RBRACE, true);
       expect(p, TK_RBRACE);
       return new_seq(p, E_SET, span_from(p, open), &elts);
     }
@@ -395,6 +419,21 @@ static Expr *last_comprehension_item(Expr *genexp) {
 
 typedef struct KwVec { Keyword *items; int n, cap; } KwVec;
 
+/* (',' argument)* — read and dropped */
+static void skip_args(Parser *p, void *ctx) {
+  while (accept(p, TK_COMMA)) {
+    int k = cur_kind(p);
+    if (k == TK_RPAR) return;
+    if (k == TK_NAME && peek_kind(p, 1) == TK_EQUAL) {
+      advance(p);
+      advance(p);
+    } else if (k == TK_STAR || k == TK_DSTAR) {
+      advance(p);
+    }
+    parse_expression(p);
+  }
+}
+
 static void push_keyword(Parser *p, KwVec *kws, const Token *start, const char *arg, Expr *value) {
   kws->items = vec_grow(p, kws->items, kws->n, &kws->cap, sizeof(Keyword));
   Keyword *k = &kws->items[kws->n++];
@@ -409,7 +448,7 @@ static Expr *parse_positional_arg(Parser *p, const Token *open, int nargs_before
   if (start->kind == TK_NAME && peek_kind(p, 1) == TK_COLONEQUAL)
     perr_tok(p, tok_at(p, p->pos + 1), "assignment expressions (:=) are not supported by withy");
   Expr *e = parse_expression(p);
-  if (at_comp_for(p)) {
+  if (nargs_before == 0 && allow_genexp ? at_comp_for(p) : heuristic_at_comp_for(p)) {
     if (!allow_genexp) perr_tok(p, cur(p), "invalid syntax");
     Expr *g = new_comp(p, E_GENEXP, span_tok(open), NULL, e);
     /* a lone generator argument needs no parentheses of its own */
@@ -430,7 +469,7 @@ void parse_call_args(Parser *p, ExprList *args, Keyword **kws_out, int *nkws, bo
   const Token *open = prev_tok(p);
   ExprVec pos = {0};
   KwVec kws = {0};
-  bool seen_kw = false, seen_dstar = false, misplaced = false;
+  bool seen_kw = false, seen_dstar = false;
   while (cur_kind(p) != TK_RPAR) {
     Token *t = cur(p);
     if (t->kind == TK_STAR) {
@@ -452,20 +491,23 @@ void parse_call_args(Parser *p, ExprList *args, Keyword **kws_out, int *nkws, bo
       advance(p);
       advance(p);
       Expr *value = parse_expression(p);
-      if (at_comp_for(p))
+      if (heuristic_at_comp_for(p))
         perr_range(p, span_tok(t), span_tok(eq), "invalid syntax. Maybe you meant '==' or ':=' instead of '='?");
       push_keyword(p, &kws, t, tok_name(p, t), value);
       seen_kw = true;
     } else {
       exprvec_push(p, &pos, parse_positional_arg(p, open, pos.len + kws.n, allow_genexp));
-      if (seen_kw || seen_dstar) misplaced = true;
+      if (seen_kw || seen_dstar) {
+        /* _PyPegen_arguments_parsing_error, after CPython read the rest
+        ** of the arguments: at the last token that took */
+        try_run_ex(p, p->pos, skip_args, NULL, NULL, true);
+        perr_last(p, 0, seen_dstar ? "positional argument follows keyword argument unpacking"
+                                   : "positional argument follows keyword argument");
+      }
     }
     if (!accept(p, TK_COMMA)) break;
   }
   expect(p, TK_RPAR);
-  if (misplaced)
-    perr_last(p, 0, seen_dstar ? "positional argument follows keyword argument unpacking"
-                               : "positional argument follows keyword argument");
   *args = exprvec_list(&pos);
   *kws_out = kws.items;
   *nkws = kws.n;

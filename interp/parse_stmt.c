@@ -224,6 +224,7 @@ void perr_invalid_at(Parser *p, const Token *t) {
   Span s = span_tok(t);
   if (t->kind == TK_INDENT || t->kind == TK_DEDENT) {
     set_msg_text(p, 1, t->kind == TK_INDENT ? "unexpected indent" : "unexpected unindent");
+    p->final_err = true;
     p->err.line = t->line;
     p->err.col = char_col(p, t->line, t->cur_col);
     p->err.end_line = t->end_line;
@@ -484,7 +485,8 @@ static void parse_with_item(Parser *p, WithItems *w) {
       vars = parse_expression(p);
     }
     int k = cur_kind(p);
-    if (k != TK_COMMA && k != TK_RPAR && k != TK_COLON) perr_invalid(p);
+    /* a NEWLINE gets invalid_with_stmt's "expected ':'" from the caller */
+    if (k != TK_COMMA && k != TK_RPAR && k != TK_COLON && k != TK_NEWLINE) perr_invalid(p);
     check_target(p, vars, STAR_TARGETS);
   }
   w->items = vec_grow(p, w->items, w->n, &w->cap, sizeof(WithItem));
@@ -559,6 +561,7 @@ static void parse_more_types(Parser *p, void *ctx) {
 
 static void parse_except_clause(Parser *p, ExceptHandler *h) {
   Token *kw = advance(p);
+  if (cur_kind(p) == TK_NEWLINE) perr_last(p, 0, "expected ':'");
   if (cur_kind(p) == TK_STAR)
     perr_range(p, span_tok(kw), span_tok(cur(p)), "except* (exception groups) is not supported by withy");
   if (cur_kind(p) != TK_COLON) {
@@ -618,7 +621,11 @@ static Stmt *parse_funcdef(Parser *p, Token *start, bool is_async, ExprList deco
   Arguments *args = parse_parameters(p, false);
   expect(p, TK_RPAR);
   Expr *returns = NULL;
-  if (accept(p, TK_ARROW)) returns = parse_expression(p);
+  /* without an expression after it, the '->' is where ':' was expected */
+  if (cur_kind(p) == TK_ARROW && can_start_expression(peek_kind(p, 1))) {
+    advance(p);
+    returns = parse_expression(p);
+  }
   expect_colon(p, true);
   StmtList body = parse_block(p, "function definition", kw->line);
   Stmt *s = new_stmt(p, S_FUNCDEF, span_to_body(start, body));
@@ -1079,6 +1086,7 @@ static void final_error(Parser *p, SyntaxErrorInfo *err) {
   *err = p->err;
   if (p->oom || p->lexfail) return;
   const LexError *le = &p->lexerr;
+  if (p->final_err) le = &(LexError){0};
   /* CPython compares the unclosed bracket's line with the line of the
   ** last token it fetched, not with the error's */
   int fill_line = p->toks[p->fillpos].line;

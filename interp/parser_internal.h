@@ -53,6 +53,8 @@ typedef struct Parser {
   bool err_generic;       /* the error is a plain "invalid syntax": inside
                              try_run it only means "this alternative failed" */
   int heuristics;         /* nesting of error heuristics (bounded) */
+  bool final_err;         /* "unexpected indent"/"unindent": CPython does not
+                             look for tokenizer errors further on */
 } Parser;
 
 /* ---- tokens (parse_stmt.c) ---- */
