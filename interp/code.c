@@ -14,6 +14,7 @@
 #include "str.h"
 #include "tuple.h"
 #include "bytes.h"
+#include "set.h"
 #include "type.h"
 #include "exc.h"
 
@@ -155,6 +156,19 @@ static void dis_print_value(VM *vm, FILE *f, Value v) {
       }
       if (t->len == 1) fputc(',', f);
       fputc(')', f);
+      return;
+    }
+    case K_SET: {
+      SetObj *set = (SetObj *)o;
+      bool first = true;
+      fputs("frozenset({", f);
+      for (int64_t i = 0; set->table != NULL && i <= set->mask; i++) {
+        if (IS_UNDEF(set->table[i].key)) continue;
+        if (!first) fputs(", ", f);
+        dis_print_value(vm, f, set->table[i].key);
+        first = false;
+      }
+      fputs("})", f);
       return;
     }
     case K_CODE: {

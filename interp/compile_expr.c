@@ -10,6 +10,7 @@
 #include "str.h"
 #include "tuple.h"
 #include "bytes.h"
+#include "set.h"
 #include "vm.h"
 
 static void compile_expr_inner(Compiler *c, Expr *e);
@@ -120,11 +121,25 @@ static Value const_tuple_of(Compiler *c, ExprList *l) {
   return v_obj(t);
 }
 
+/* a constant frozenset for a set display of constants (never deduplicated) */
+static Value const_frozenset_of(Compiler *c, ExprList *l) {
+  if (c->failed) return V_NONE;
+  SetObj *set = set_new(c->vm, true);
+  if (set == NULL) { compile_fail_pending(c); return V_NONE; }
+  for (int i = 0; i < l->len; i++) {
+    /* constants hash without running Python code */
+    if (set_add(c->vm, set, build_const(c, l->items[i])) < 0) { compile_fail_pending(c); return V_NONE; }
+  }
+  return v_obj(set);
+}
+
 void compile_sequence_operand(Compiler *c, Expr *e) {
-  if (e->kind == E_LIST && !has_starred(&e->u.seq.elts) && all_const(&e->u.seq.elts)) {
+  bool is_list = e->kind == E_LIST, is_set = e->kind == E_SET;
+  if ((is_list || is_set) && e->u.seq.elts.len > 0 && !has_starred(&e->u.seq.elts) &&
+      all_const(&e->u.seq.elts)) {
     CodeLoc old = c->u->loc;
     c->u->loc = span_loc(e->span);
-    emit_load_const(c, const_tuple_of(c, &e->u.seq.elts));
+    emit_load_const(c, is_list ? const_tuple_of(c, &e->u.seq.elts) : const_frozenset_of(c, &e->u.seq.elts));
     c->u->loc = old;
     return;
   }
@@ -143,9 +158,17 @@ static void compile_starunpack(Compiler *c, ExprList *elts, int pushed, SeqKind 
   int build = kind == SEQ_SET ? OP_BUILD_SET : OP_BUILD_LIST;
   int add = kind == SEQ_SET ? OP_SET_ADD : OP_LIST_APPEND;
   int extend = kind == SEQ_SET ? OP_SET_UPDATE : OP_LIST_EXTEND;
-  if (kind != SEQ_SET && n > 2 && !has_starred(elts) && all_const(elts)) {
+  if (n > 2 && !has_starred(elts) && all_const(elts)) {
+    /* as CPython: a constant tuple (or frozenset, which fixes the table
+    ** layout and so the iteration order of the new set) extends an empty
+    ** display */
     emit(c, build, pushed);
-    emit_load_const(c, const_tuple_of(c, elts));
+    Value items = const_tuple_of(c, elts);
+    if (kind == SEQ_SET && !c->failed) {
+      items = set_from_iterable(c->vm, items, true);
+      if (IS_UNDEF(items)) { compile_fail_pending(c); items = V_NONE; }
+    }
+    emit_load_const(c, items);
     emit(c, extend, 1);
     if (kind == SEQ_TUPLE) emit(c, OP_LIST_TO_TUPLE, 0);
     return;

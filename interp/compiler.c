@@ -1046,3 +1046,22 @@ CodeObj *compile_module(VM *vm, Module *m, const char *filename, int mode, Synta
   if (c.failed) return NULL;
   return code;
 }
+
+int compile_dump(VM *vm, const char *src, size_t len, const char *filename, void *out) {
+  SyntaxErrorInfo err;
+  memset(&err, 0, sizeof err);
+  Module *ast = parse_source(src, len, PARSE_FILE, &err);
+  if (ast == NULL) {
+    exc_raise_syntax(vm, &err, filename, src, len);
+    return -1;
+  }
+  CodeObj *code = compile_module(vm, ast, filename, PARSE_FILE, &err);
+  module_ast_free(ast);
+  if (code == NULL) {
+    if (!exc_pending(vm)) exc_raise_syntax(vm, &err, filename, src, len);
+    return -1;
+  }
+  /* printing runs no Python code, so the code object needs no rooting */
+  code_disassemble(vm, code, out);
+  return 0;
+}

@@ -16,4 +16,10 @@
 ** global declaration", …). Allocates GC objects but never collects. */
 CodeObj *compile_module(VM *vm, Module *m, const char *filename, int mode, SyntaxErrorInfo *err);
 
+/* `withy --dis`: parse and compile source text (a file, mode PARSE_FILE)
+** and print the disassembly of its code objects (code_disassemble) to
+** `out` (a FILE*). Returns 0, or -1 with the exception (SyntaxError
+** included) pending. Added by the compiler helper. */
+int compile_dump(VM *vm, const char *src, size_t len, const char *filename, void *out);
+
 #endif

@@ -17,6 +17,8 @@
 
 Type **vm_private_types(VM *vm) { return ((FramePool *)vm->frame_pool)->private_types; }
 
+static size_t frame_bytes(uint32_t size) { return sizeof(Frame) + (size_t)size * sizeof(Value); }
+
 int frame_pool_init(VM *vm) {
   FramePool *p = calloc(1, sizeof *p);
   if (!p) return -1;
@@ -41,7 +43,7 @@ void frame_pool_free(VM *vm) {
     Frame *f = p->free[i];
     while (f) {
       Frame *next = f->back;
-      free(f);
+      gc_free(vm, f, frame_bytes(f->size));
       f = next;
     }
   }
@@ -69,12 +71,12 @@ Frame *frame_new(VM *vm, CodeObj *code, FuncObj *func, DictObj *globals) {
   if (size <= FRAME_POOL_MAX_SLOTS && p->free[size]) {
     f = p->free[size];
     p->free[size] = f->back;
+    p->nfree[size]--;
   } else {
-    f = malloc(sizeof(Frame) + (size_t)size * sizeof(Value));
-    if (!f) {
-      exc_no_memory(vm);
-      return NULL;
-    }
+    /* through gc_malloc: frames count toward GC pressure and the
+    ** embedder's memory cap (MemoryError past it) */
+    f = gc_malloc(vm, frame_bytes(size));
+    if (!f) return NULL;
   }
   f->back = NULL;
   f->code = code;
@@ -98,11 +100,12 @@ Frame *frame_new(VM *vm, CodeObj *code, FuncObj *func, DictObj *globals) {
 void frame_release(VM *vm, Frame *f) {
   if (!f) return;
   FramePool *p = vm->frame_pool;
-  if (p && f->size <= FRAME_POOL_MAX_SLOTS) {
+  if (p && f->size <= FRAME_POOL_MAX_SLOTS && p->nfree[f->size] < FRAME_POOL_MAX_PER_SIZE) {
     f->back = p->free[f->size];
     p->free[f->size] = f;
+    p->nfree[f->size]++;
   } else {
-    free(f);
+    gc_free(vm, f, frame_bytes(f->size));
   }
 }
 

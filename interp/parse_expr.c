@@ -203,7 +203,7 @@ static void run_comp_for(Parser *p, void *ctx) {
 
 /* invalid_comprehension: `[a, b for b in c]` and `[a, for b in c]` */
 static void check_comp_target(Parser *p, ExprVec *elts, const Token *comma) {
-  if (!at_comp_for(p) || !try_run(p, p->pos, run_comp_for, NULL, NULL)) return;
+  if (!heuristic_at_comp_for(p) || !try_run(p, p->pos, run_comp_for, NULL, NULL)) return;
   Span last = comma ? span_tok(comma) : elts->items[elts->len - 1]->span;
   perr_range(p, elts->items[0]->span, last, "did you forget parentheses around the comprehension target?");
 }
@@ -513,35 +513,57 @@ void parse_call_args(Parser *p, ExprList *args, Keyword **kws_out, int *nkws, bo
   *nkws = kws.n;
 }
 
-/* primary: atom followed by '.' NAME, '(' arguments ')', '[' slices ']' */
+typedef struct Trailer { Expr *value; const Token *start; Expr *result; } Trailer;
+
+/* '(' arguments ')' */
+static void parse_call_trailer(Parser *p, void *ctx) {
+  Trailer *t = ctx;
+  advance(p);
+  Expr *c = new_expr(p, E_CALL, span_tok(t->start));
+  c->u.call.func = t->value;
+  parse_call_args(p, &c->u.call.args, &c->u.call.keywords, &c->u.call.nkeywords, true);
+  c->span = span_from(p, t->start);
+  t->result = c;
+}
+
+/* '[' slices ']' */
+static void parse_subscript_trailer(Parser *p, void *ctx) {
+  Trailer *t = ctx;
+  advance(p);
+  Expr *s = new_expr(p, E_SUBSCRIPT, span_tok(t->start));
+  s->u.sub.value = t->value;
+  s->u.sub.index = parse_slices(p);
+  expect(p, TK_RSQB);
+  s->span = span_from(p, t->start);
+  t->result = s;
+}
+
+/* primary: atom followed by '.' NAME, '(' arguments ')', '[' slices ']'.
+** A trailer that does not parse leaves the primary without it, as
+** CPython's PEG rule does: the error is then reported where the first
+** failure was (maxpos), and the error heuristics see what CPython sees. */
 static Expr *parse_primary(Parser *p) {
   Token *start = cur(p);
   Expr *e = parse_atom(p);
   for (;;) {
     int k = cur_kind(p);
     if (k == TK_DOT) {
+      if (peek_kind(p, 1) != TK_NAME) return e;
       advance(p);
-      if (cur_kind(p) != TK_NAME) perr_invalid(p);
       Token *name = advance(p);
       Expr *a = new_expr(p, E_ATTR, span_from(p, start));
       a->u.attr.value = e;
       a->u.attr.name = tok_name(p, name);
       e = a;
-    } else if (k == TK_LPAR) {
-      advance(p);
-      Expr *c = new_expr(p, E_CALL, span_tok(start));
-      c->u.call.func = e;
-      parse_call_args(p, &c->u.call.args, &c->u.call.keywords, &c->u.call.nkeywords, true);
-      c->span = span_from(p, start);
-      e = c;
-    } else if (k == TK_LSQB) {
-      advance(p);
-      Expr *s = new_expr(p, E_SUBSCRIPT, span_tok(start));
-      s->u.sub.value = e;
-      s->u.sub.index = parse_slices(p);
-      expect(p, TK_RSQB);
-      s->span = span_from(p, start);
-      e = s;
+    } else if (k == TK_LPAR || k == TK_LSQB) {
+      Trailer t = {e, start, NULL};
+      int end;
+      if (!try_run_ex(p, p->pos, k == TK_LPAR ? parse_call_trailer : parse_subscript_trailer, &t, &end, true)) {
+        if (!p->err_generic) perr_final(p, &p->err);
+        return e;
+      }
+      p->pos = end;
+      e = t.result;
     } else {
       return e;
     }
@@ -808,12 +830,16 @@ Expr *parse_expression(Parser *p) {
     leave_nested(p);
     return body;
   }
+  int if_pos = p->pos;
   advance(p);
   Expr *test = parse_disjunction(p);
   if (cur_kind(p) != TK_ELSE) {
     if (!p->no_invalid && cur_kind(p) != TK_COLON)
       perr_range(p, body->span, test->span, "expected 'else' after 'if' expression");
-    perr_invalid(p);
+    /* PEG: the expression is the disjunction alone; the caller fails at 'if' */
+    p->pos = if_pos;
+    leave_nested(p);
+    return body;
   }
   advance(p);
   Expr *orelse = parse_expression(p);
@@ -1011,6 +1037,19 @@ _Noreturn static void after_kwarg(Parser *p) {
   perr_invalid(p);
 }
 
+/* '(' param (',' param)* [','] ')' — where a parameter list cannot have
+** parentheses; leaves maxpos at the ')' */
+static void parse_parenthesized_params(Parser *p, void *ctx) {
+  bool is_lambda = *(bool *)ctx;
+  expect(p, TK_LPAR);
+  do {
+    if (cur_kind(p) == TK_RPAR) break;
+    parse_param(p, is_lambda);
+  } while (accept(p, TK_COMMA));
+  expect(p, TK_RPAR);
+  p->maxpos = p->pos - 1;
+}
+
 Arguments *parse_parameters(Parser *p, bool is_lambda) {
   int close = is_lambda ? TK_COLON : TK_RPAR;
   Arguments *args = palloc(p, sizeof *args);
@@ -1068,7 +1107,11 @@ Arguments *parse_parameters(Parser *p, bool is_lambda) {
         arg_push(p, &plain, a);
       }
     } else {
-      perr_invalid(p);
+      if (t->kind == TK_LPAR && try_run(p, p->pos, parse_parenthesized_params, &is_lambda, NULL))
+        perr_range(p, span_tok(t), span_tok(&p->toks[p->maxpos]), is_lambda
+                   ? "Lambda expression parameters cannot be parenthesized"
+                   : "Function parameters cannot be parenthesized");
+      perr_invalid_at(p, t);
     }
     if (!accept(p, TK_COMMA)) break;
   }

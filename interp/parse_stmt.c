@@ -308,6 +308,8 @@ bool try_run_ex(Parser *p, int pos, TryFn fn, void *ctx, int *endpos, bool first
   jmp_buf here;
   jmp_buf *outer = p->jmp;
   int saved_pos = p->pos, saved_depth = p->depth, saved_max = p->maxpos;
+  int saved_heuristics = p->heuristics;
+  bool saved_no_invalid = p->no_invalid;
   p->jmp = &here;
   p->pos = pos;
   if (setjmp(here) == 0) {
@@ -323,6 +325,8 @@ bool try_run_ex(Parser *p, int pos, TryFn fn, void *ctx, int *endpos, bool first
   if (p->oom || p->lexfail) unwind(p);
   p->pos = saved_pos;
   p->depth = saved_depth;
+  p->heuristics = saved_heuristics;
+  p->no_invalid = saved_no_invalid;
   if (!first_pass) p->maxpos = saved_max;
   if (endpos) *endpos = pos;
   return false;
@@ -485,7 +489,9 @@ static void parse_with_item(Parser *p, WithItems *w) {
       vars = parse_expression(p);
     }
     int k = cur_kind(p);
-    /* a NEWLINE gets invalid_with_stmt's "expected ':'" from the caller */
+    /* a NEWLINE gets invalid_with_stmt's "expected ':'" from the caller,
+    ** if the target is one */
+    if (k == TK_NEWLINE && invalid_target(vars, STAR_TARGETS)) perr_invalid(p);
     if (k != TK_COMMA && k != TK_RPAR && k != TK_COLON && k != TK_NEWLINE) perr_invalid(p);
     check_target(p, vars, STAR_TARGETS);
   }
@@ -810,9 +816,12 @@ static Stmt *parse_expr_stmt(Parser *p) {
   Token *start = cur(p);
   int first_pos = p->pos;
   bool bare = false;
-  Expr *first = cur_kind(p) == TK_YIELD ? parse_yield_expr(p) : parse_star_expressions_ex(p, &bare);
+  bool is_yield = cur_kind(p) == TK_YIELD;
+  Expr *first = is_yield ? parse_yield_expr(p) : parse_star_expressions_ex(p, &bare);
   int k = cur_kind(p);
   if (k == TK_EQUAL) return parse_assignment(p, start, first, first_pos);
+  /* a statement starting with yield can be nothing else */
+  if (is_yield) k = TK_NEWLINE;
   if (k == TK_COLON) return parse_annassign(p, start, first, bare);
   if (k >= TK_PLUSEQUAL && k <= TK_ATEQUAL) return parse_augassign(p, start, first);
   Stmt *s = new_stmt(p, S_EXPR, first->span);
@@ -1085,8 +1094,8 @@ static void oom_error(SyntaxErrorInfo *err) {
 static void final_error(Parser *p, SyntaxErrorInfo *err) {
   *err = p->err;
   if (p->oom || p->lexfail) return;
-  const LexError *le = &p->lexerr;
-  if (p->final_err) le = &(LexError){0};
+  static const LexError none;
+  const LexError *le = p->final_err ? &none : &p->lexerr;
   /* CPython compares the unclosed bracket's line with the line of the
   ** last token it fetched, not with the error's */
   int fill_line = p->toks[p->fillpos].line;

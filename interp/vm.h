@@ -246,8 +246,10 @@ void vm_fix_star_error(VM *vm, Value it);
 ** free lists by size (linked through back), so a call allocates nothing
 ** once the pool is warm; the loop pops and pushes them inline. */
 #define FRAME_POOL_MAX_SLOTS 256
+#define FRAME_POOL_MAX_PER_SIZE 1100  /* a recursion at the default limit stays pooled */
 typedef struct FramePool {
   Frame *free[FRAME_POOL_MAX_SLOTS + 1];
+  uint32_t nfree[FRAME_POOL_MAX_SLOTS + 1];
   char *c_stack_base;          /* where the outermost VM entry's C frame is */
   size_t c_stack_budget;       /* bytes of C stack nested entries may use */
   Type *private_types[4];      /* VM_PT_* (GC roots through vm->builtin_types) */
