@@ -329,6 +329,19 @@ NOINLINE static Value build_list(VM *vm, Value *items, int n) {
   return v_obj(l);
 }
 
+NOINLINE static int set_update(VM *vm, SetObj *s, Value iterable) {
+  Value it = obj_iter(vm, iterable);
+  if (IS_UNDEF(it)) return -1;
+  gc_push_root(vm, it);
+  for (;;) {
+    Value x = obj_next(vm, it);
+    if (IS_UNDEF(x)) break;
+    if (set_add(vm, s, x) < 0) break;
+  }
+  gc_pop_roots(vm, 1);
+  return exc_pending(vm) ? -1 : 0;
+}
+
 /* the callable of a CALL_FUNCTION_EX whose dict is being merged: the
 ** stack is [callable, self_or_UNDEF, args, dict, ...] */
 static Value merge_callable(Frame *f, Value *dict_slot) {
@@ -417,7 +430,7 @@ NOINLINE static Frame *push_frame(VM *vm, Frame *caller, FuncObj *f, Value self,
 /* The common call, inline: a plain Python function given exactly its
 ** positional parameters (no defaults, keywords, cells, not a generator)
 ** and a pooled frame of its size ready. NULL: take the general path. */
-NOINLINE static Frame *push_simple_frame(VM *vm, Frame *caller, FuncObj *fn, Value self, Value *args, int nargs) {
+static inline Frame *push_simple_frame(VM *vm, Frame *caller, FuncObj *fn, Value self, Value *args, int nargs) {
   CodeObj *co = fn->code;
   int shift = IS_UNDEF(self) ? 0 : 1;
   if (nargs + shift != co->argcount || (co->flags & (CO_VARARGS | CO_VARKEYWORDS | GEN_FLAGS)) ||
@@ -1185,7 +1198,7 @@ dispatch:
   }
   TARGET(SET_UPDATE) {
     SYNC();
-    if (set_update_from(vm, AS_SET(PEEK(oparg + 1)), TOP()) < 0) goto error;
+    if (set_update(vm, AS_SET(PEEK(oparg + 1)), TOP()) < 0) goto error;
     sp--;
     DISPATCH();
   }
