@@ -11,7 +11,8 @@ WARN    := -Wall -Wextra $(WERROR) -Wno-unused-parameter -Wshadow=local -Wno-mis
 OPT     := -O2 -g
 DEFS    := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 ifeq ($(SANITIZE),1)
-  OPT   := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+  OPT   := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+           -DWITHY_GC_NO_POOLS
   BUILD := build-san
   # a failed allocation must reach withy as NULL (then MemoryError), not abort
   export ASAN_OPTIONS := allocator_may_return_null=1:detect_leaks=1:$(ASAN_OPTIONS)

@@ -27,6 +27,7 @@
 
 _Static_assert(sizeof(wy_Value) == sizeof(Value), "wy_Value must mirror Value");
 _Static_assert(offsetof(wy_Value, u_) == offsetof(Value, u), "wy_Value must mirror Value");
+_Static_assert(sizeof(((wy_Value *)0)->tag_) == sizeof(((Value *)0)->tag), "wy_Value must mirror Value");
 
 struct wy_Pin {
   Value value;

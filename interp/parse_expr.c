@@ -515,9 +515,14 @@ void parse_call_args(Parser *p, ExprList *args, Keyword **kws_out, int *nkws, bo
 
 typedef struct Trailer { Expr *value; const Token *start; Expr *result; } Trailer;
 
-/* '(' arguments ')' */
+/* '(' arguments ')'. CPython memoizes `arguments`: arguments that failed
+** while its error rules were off stay failed without them, so their
+** errors are not named later. */
 static void parse_call_trailer(Parser *p, void *ctx) {
   Trailer *t = ctx;
+  int at = p->pos;
+  for (int i = 0; i < p->nquiet_args; i++)
+    if (p->quiet_args[i] == at) p->no_invalid = true;
   advance(p);
   Expr *c = new_expr(p, E_CALL, span_tok(t->start));
   c->u.call.func = t->value;
@@ -558,10 +563,14 @@ static Expr *parse_primary(Parser *p) {
     } else if (k == TK_LPAR || k == TK_LSQB) {
       Trailer t = {e, start, NULL};
       int end;
+      bool quiet = p->no_invalid;
       if (!try_run_ex(p, p->pos, k == TK_LPAR ? parse_call_trailer : parse_subscript_trailer, &t, &end, true)) {
         if (!p->err_generic) perr_final(p, &p->err);
+        if (quiet && k == TK_LPAR && p->nquiet_args < (int)(sizeof p->quiet_args / sizeof p->quiet_args[0]))
+          p->quiet_args[p->nquiet_args++] = p->pos;
         return e;
       }
+      p->no_invalid = quiet;
       p->pos = end;
       e = t.result;
     } else {
@@ -945,9 +954,16 @@ Expr *parse_yield_or_star_expressions(Parser *p) {
 /* ------------------------------------------------------------------ */
 /* Targets of for and comprehensions                                   */
 
-static Expr *parse_target_item(Parser *p) {
-  if (cur_kind(p) == TK_STAR) return parse_starred(p);
-  return parse_bitwise_or(p);
+/* star_target: CPython reads targets with their own rules (t_primary):
+** no operators, so `for a + b in c` fails at the '+' */
+Expr *parse_target_item(Parser *p) {
+  Token *star = cur(p);
+  if (star->kind != TK_STAR) return parse_primary(p);
+  advance(p);
+  Expr *s = new_expr(p, E_STARRED, span_tok(star));
+  s->u.starred.value = parse_primary(p);
+  s->span = span_from(p, star);
+  return s;
 }
 
 Expr *parse_target_list(Parser *p) {
@@ -1047,7 +1063,6 @@ static void parse_parenthesized_params(Parser *p, void *ctx) {
     parse_param(p, is_lambda);
   } while (accept(p, TK_COMMA));
   expect(p, TK_RPAR);
-  p->maxpos = p->pos - 1;
 }
 
 Arguments *parse_parameters(Parser *p, bool is_lambda) {
@@ -1107,8 +1122,9 @@ Arguments *parse_parameters(Parser *p, bool is_lambda) {
         arg_push(p, &plain, a);
       }
     } else {
-      if (t->kind == TK_LPAR && try_run(p, p->pos, parse_parenthesized_params, &is_lambda, NULL))
-        perr_range(p, span_tok(t), span_tok(&p->toks[p->maxpos]), is_lambda
+      int end;
+      if (t->kind == TK_LPAR && try_run(p, p->pos, parse_parenthesized_params, &is_lambda, &end))
+        perr_range(p, span_tok(t), span_tok(&p->toks[end - 1]), is_lambda
                    ? "Lambda expression parameters cannot be parenthesized"
                    : "Function parameters cannot be parenthesized");
       perr_invalid_at(p, t);

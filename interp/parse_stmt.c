@@ -220,7 +220,6 @@ void perr_invalid(Parser *p) {
 }
 
 void perr_invalid_at(Parser *p, const Token *t) {
-  if (t->kind == TK_COLONEQUAL) perr_tok(p, t, "assignment expressions (:=) are not supported by withy");
   Span s = span_tok(t);
   if (t->kind == TK_INDENT || t->kind == TK_DEDENT) {
     set_msg_text(p, 1, t->kind == TK_INDENT ? "unexpected indent" : "unexpected unindent");
@@ -477,22 +476,20 @@ static void parse_with_item(Parser *p, WithItems *w) {
   Expr *ctx = parse_expression(p);
   Expr *vars = NULL;
   if (accept(p, TK_AS)) {
-    /* star_target &(',' | ')' | ':'), then invalid_with_item names a bad
-    ** target */
-    Token *star = cur(p);
-    if (star->kind == TK_STAR) {
-      advance(p);
-      vars = new_expr(p, E_STARRED, span_tok(star));
-      vars->u.starred.value = parse_bitwise_or(p);
-      vars->span = span_from(p, star);
-    } else {
-      vars = parse_expression(p);
-    }
+    /* star_target &(',' | ')' | ':'); a NEWLINE after a good target gets
+    ** invalid_with_stmt's "expected ':'" from the caller */
+    int target_pos = p->pos;
+    vars = parse_target_item(p);
     int k = cur_kind(p);
-    /* a NEWLINE gets invalid_with_stmt's "expected ':'" from the caller,
-    ** if the target is one */
-    if (k == TK_NEWLINE && invalid_target(vars, STAR_TARGETS)) perr_invalid(p);
-    if (k != TK_COMMA && k != TK_RPAR && k != TK_COLON && k != TK_NEWLINE) perr_invalid(p);
+    if (k == TK_NEWLINE && !invalid_target(vars, STAR_TARGETS)) k = TK_COLON;
+    if (k != TK_COMMA && k != TK_RPAR && k != TK_COLON) {
+      /* invalid_with_item: `expression 'as' expression &(',' | ')' | ':')` */
+      int end;
+      Expr *e = try_parse(p, target_pos, parse_expression, &end);
+      k = p->toks[end].kind;
+      if (e && (k == TK_COMMA || k == TK_RPAR || k == TK_COLON)) check_target(p, e, STAR_TARGETS);
+      perr_invalid(p);
+    }
     check_target(p, vars, STAR_TARGETS);
   }
   w->items = vec_grow(p, w->items, w->n, &w->cap, sizeof(WithItem));

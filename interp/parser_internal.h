@@ -53,6 +53,9 @@ typedef struct Parser {
   bool err_generic;       /* the error is a plain "invalid syntax": inside
                              try_run it only means "this alternative failed" */
   int heuristics;         /* nesting of error heuristics (bounded) */
+  int quiet_args[8];      /* '(' of call arguments that failed with the
+                             heuristics off (see parse_call_trailer) */
+  int nquiet_args;
   bool final_err;         /* "unexpected indent"/"unindent": CPython does not
                              look for tokenizer errors further on */
 } Parser;
@@ -161,6 +164,7 @@ Expr *parse_yield_or_star_expressions(Parser *p);
 /* A target list as in `for t in`, `del t`: comma-separated (starred)
 ** bitwise_or expressions, a tuple when a comma is seen. */
 Expr *parse_target_list(Parser *p);
+Expr *parse_target_item(Parser *p);         /* one star_target */
 /* Unwinds with CPython's error for `for` targets at target_pos that are
 ** not followed by 'in'. */
 _Noreturn void invalid_for_target(Parser *p, int target_pos);

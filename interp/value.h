@@ -25,8 +25,11 @@ typedef enum ValueTag {
   VT_OBJ
 } ValueTag;
 
+/* The tag is a full word although it needs a byte: writing a one-byte tag
+** and then reading the whole 16-byte Value back (the VM does this all the
+** time) defeats the CPU's store forwarding and stalls. */
 typedef struct Value {
-  uint8_t tag;
+  uint64_t tag;
   union {
     bool b;
     int64_t i;
@@ -42,7 +45,7 @@ typedef struct Value {
 
 static inline Value v_int(int64_t i) { Value v; v.tag = VT_INT; v.u.i = i; return v; }
 static inline Value v_float(double f) { Value v; v.tag = VT_FLOAT; v.u.f = f; return v; }
-static inline Value v_bool(bool b) { Value v; v.tag = VT_BOOL; v.u.b = b; return v; }
+static inline Value v_bool(bool b) { Value v; v.tag = VT_BOOL; v.u.i = b; return v; }
 static inline Value v_obj(void *o) { Value v; v.tag = VT_OBJ; v.u.o = (Obj *)o; return v; }
 
 #define IS_UNDEF(v) ((v).tag == VT_UNDEF)

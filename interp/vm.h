@@ -110,6 +110,7 @@ struct wy_State {
 
   /* --- GC (gc.c) --- */
   Obj *objects;            /* every heap object */
+  void *gc_pools[17];      /* free blocks of small objects, by 16-byte size class */
   size_t bytes_allocated;
   size_t next_gc;          /* collect when bytes_allocated passes this */
   size_t mem_limit;        /* 0 = none; beyond it allocations raise MemoryError */
@@ -207,6 +208,7 @@ int vm_bind_args(VM *vm, Frame *fr, FuncObj *f, Value self, Value *args, int nar
 /* Create the cells of a fresh frame (cellvars, moving cell2arg arguments
 ** in) and copy the free variables from func->closure. */
 int frame_init_cells(VM *vm, Frame *f, FuncObj *func);
+
 /* ---- opcode helpers shared by vm.c and vm_with.c (VM internals) ---- */
 
 /* BEFORE_WITH / BEFORE_ASYNC_WITH: look __enter__/__exit__ (or the async
@@ -245,6 +247,9 @@ void vm_fix_star_error(VM *vm, Value it);
 ** vm_new/vm_free. Frames up to FRAME_POOL_MAX_SLOTS slots are kept on
 ** free lists by size (linked through back), so a call allocates nothing
 ** once the pool is warm; the loop pops and pushes them inline. */
+/* types private to the VM's files, kept beside the frame pool: gen.c's
+** async-generator awaitables and wrapped yields, vm_with.c's bound __exit__ */
+enum { VM_PT_ASEND, VM_PT_ATHROW, VM_PT_WRAPPED, VM_PT_EXIT, VM_PT__COUNT };
 #define FRAME_POOL_MAX_SLOTS 256
 #define FRAME_POOL_MAX_PER_SIZE 1100  /* a recursion at the default limit stays pooled */
 typedef struct FramePool {
@@ -252,7 +257,7 @@ typedef struct FramePool {
   uint32_t nfree[FRAME_POOL_MAX_SLOTS + 1];
   char *c_stack_base;          /* where the outermost VM entry's C frame is */
   size_t c_stack_budget;       /* bytes of C stack nested entries may use */
-  Type *private_types[4];      /* VM_PT_* (GC roots through vm->builtin_types) */
+  Type *private_types[VM_PT__COUNT]; /* GC roots through vm->builtin_types */
   ListObj *exit_pool;          /* recycled with-exit bound methods (kept alive
                                   by the VM_PT_EXIT type's dict) */
   struct WithCacheEntry {      /* BEFORE_WITH's lookups on classes, keyed by
@@ -264,9 +269,7 @@ typedef struct FramePool {
 } FramePool;
 int frame_pool_init(VM *vm);
 void frame_pool_free(VM *vm);
-/* types private to the VM's files (gen.c's async-generator awaitables),
-** kept beside the frame pool; indexed by VM_PT_* */
-enum { VM_PT_ASEND, VM_PT_ATHROW, VM_PT_WRAPPED, VM_PT_EXIT, VM_PT__COUNT };
+/* the types private to the VM's files (the pool's private_types) */
 Type **vm_private_types(VM *vm);
 /* "__main__.f()" — how CPython names a callable in call errors
 ** ("f() argument after ** must be a mapping, not int"); NULL on error */

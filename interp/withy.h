@@ -29,7 +29,7 @@ typedef struct wy_State wy_State;
 
 /* opaque: do not read the fields */
 typedef struct wy_Value {
-  uint8_t tag_;
+  uint64_t tag_;
   union { int64_t i_; double f_; void *p_; } u_;
 } wy_Value;
 

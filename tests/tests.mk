@@ -71,3 +71,5 @@ valgrind: $(BIN)
 	  if [ $$? -eq 99 ]; then echo "VALGRIND FAIL: $$s"; cat build/valgrind.log; fail=1; \
 	  else echo "valgrind clean: $$s"; fi; \
 	done; exit $$fail
+
+-include $(UNIT_OBJ:.o=.d)
