@@ -324,8 +324,13 @@ void compile_call_helper(Compiler *c, int npre, ExprList *args, Keyword *kws, in
     emit(c, OP_CALL, npre + args->len + nkws);
     return;
   }
-  /* CALL_FUNCTION_EX: a positional tuple, then a keyword dict */
-  compile_starunpack(c, args, npre, SEQ_TUPLE);
+  /* CALL_FUNCTION_EX: a positional tuple, then a keyword dict. A lone *x
+  ** goes as it is: the VM turns it into a tuple itself, and its error names
+  ** the function ("f() argument after * must be an iterable, not int") */
+  if (npre == 0 && args->len == 1 && args->items[0]->kind == E_STARRED)
+    compile_expr(c, args->items[0]->u.starred.value);
+  else
+    compile_starunpack(c, args, npre, SEQ_TUPLE);
   if (nkws > 0) {
     bool have_dict = false;
     int seen = 0;
