@@ -37,6 +37,11 @@ ifeq ($(SANITIZE),1)
 else
   BIN := withy
 endif
+# The withy command is linked statically by default: not mapping libc.so
+# halves start-up memory (hello.py: ~1.4 MB peak RSS instead of ~2.6 MB).
+# STATIC=0 links dynamically; valgrind needs that (build/withy-dynamic).
+STATIC ?= 1
+BIN_LDFLAGS := $(if $(and $(filter 1,$(STATIC)),$(filter-out 1,$(SANITIZE))),-static)
 
 .PHONY: all objs check run install clean unit scripts conformance stress fuzz-smoke deps cli valgrind
 all: $(BIN) libwithy.a
@@ -55,6 +60,9 @@ libwithy.a: $(LIB)
 	@if [ "$(SANITIZE)" != 1 ]; then cp $(LIB) libwithy.a; fi
 
 $(BIN): $(MAIN_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) $(BIN_LDFLAGS) $(MAIN_OBJ) $(LIB) $(LDLIBS) -o $@
+
+$(BUILD)/withy-dynamic: $(MAIN_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) $(MAIN_OBJ) $(LIB) $(LDLIBS) -o $@
 
 -include $(CORE_OBJ:.o=.d) $(STDLIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)

@@ -63,11 +63,11 @@ deps:
 VALGRIND_SCRIPTS := tests/scripts/with_exit_paths.wy tests/scripts/generator_protocol.wy \
                     tests/scripts/exception_chaining.wy tests/scripts/traceback_chain.wy \
                     tests/scripts/import_user.wy tutorials/01-with-basics.wy
-valgrind: $(BIN)
+valgrind: $(BUILD)/withy-dynamic
 	@mkdir -p build; fail=0; for s in $(VALGRIND_SCRIPTS); do \
 	  (cd $$(dirname $$s) && valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible \
 	     --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 \
-	     $(abspath $(BIN)) $$(basename $$s) >/dev/null 2>$(abspath build/valgrind.log) </dev/null); \
+	     $(abspath $(BUILD)/withy-dynamic) $$(basename $$s) >/dev/null 2>$(abspath build/valgrind.log) </dev/null); \
 	  if [ $$? -eq 99 ]; then echo "VALGRIND FAIL: $$s"; cat build/valgrind.log; fail=1; \
 	  else echo "valgrind clean: $$s"; fi; \
 	done; exit $$fail
