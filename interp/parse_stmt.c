@@ -147,12 +147,20 @@ _Noreturn static void unwind(Parser *p) {
   longjmp(*p->jmp, 1);
 }
 
-static void set_msg_text(Parser *p, int kind, const char *text) {
+static void write_msg(Parser *p, int kind, const char *text) {
   memset(&p->err, 0, sizeof p->err);
   p->err_generic = false;
+  p->final_err = false;
   p->err.kind = kind;
   snprintf(p->err.msg, sizeof p->err.msg, "%s%.*s", p->fstring ? "f-string: " : "",
            (int)sizeof p->err.msg - 16, text);
+}
+
+/* A specific error; inside CPython's *_without_invalid rules there are
+** none, only the failure of the rule. */
+static void set_msg_text(Parser *p, int kind, const char *text) {
+  if (p->no_invalid) perr_invalid(p);
+  write_msg(p, kind, text);
 }
 
 static void set_msg(Parser *p, int kind, const char *fmt, va_list ap) {
@@ -222,14 +230,14 @@ void perr_invalid(Parser *p) {
 void perr_invalid_at(Parser *p, const Token *t) {
   Span s = span_tok(t);
   if (t->kind == TK_INDENT || t->kind == TK_DEDENT) {
-    set_msg_text(p, 1, t->kind == TK_INDENT ? "unexpected indent" : "unexpected unindent");
+    write_msg(p, 1, t->kind == TK_INDENT ? "unexpected indent" : "unexpected unindent");
     p->final_err = true;
     p->err.line = t->line;
     p->err.col = char_col(p, t->line, t->cur_col);
     p->err.end_line = t->end_line;
     p->err.end_col = -1;
   } else {
-    set_msg_text(p, 0, "invalid syntax");
+    write_msg(p, 0, "invalid syntax");
     p->err.line = s.line;
     p->err.col = s.col < 0 ? 0 : char_col(p, s.line, s.col) + 1;
     p->err.end_line = s.end_line;
@@ -256,6 +264,7 @@ void perr_starting_from(Parser *p, Span from, const Token *t, const char *fmt, .
 void perr_final(Parser *p, const SyntaxErrorInfo *e) {
   p->err = *e;
   p->err_generic = false;
+  p->final_err = false;
   unwind(p);
 }
 

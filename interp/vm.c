@@ -502,6 +502,18 @@ static int execute(VM *vm, Frame *entry, bool throwing, Value *out) {
 #define PEEK(n) (sp[-(ptrdiff_t)(n)])
 #define JUMPTO(target) (ip = code->code + (target))
 #define CACHE_SLOT() (&code->caches[INSTR_ARG(*ip++)])
+/* t = truth of TOS (not popped): bools inline, the rest through obj_truthy */
+#define TRUTH_OF_TOP(t)                          \
+  do {                                           \
+    Value tv_ = TOP();                           \
+    if (IS_BOOL(tv_)) {                          \
+      (t) = AS_BOOL(tv_);                        \
+    } else {                                     \
+      SYNC();                                    \
+      (t) = obj_truthy(vm, tv_);                 \
+      if ((t) < 0) goto error;                   \
+    }                                            \
+  } while (0)
 #define CHECK_BREAKER()                                          \
   do {                                                           \
     if (vm->interrupted || vm->instr_budget >= 0) {              \
@@ -1301,43 +1313,22 @@ dispatch:
     DISPATCH();
   }
   TARGET(POP_JUMP_IF_FALSE) {
-    Value v = TOP();
     int t;
-    if (IS_BOOL(v))
-      t = AS_BOOL(v);
-    else {
-      SYNC();
-      t = obj_truthy(vm, v);
-      if (t < 0) goto error;
-    }
+    TRUTH_OF_TOP(t);
     sp--;
     if (!t) JUMPTO(oparg);
     DISPATCH();
   }
   TARGET(POP_JUMP_IF_TRUE) {
-    Value v = TOP();
     int t;
-    if (IS_BOOL(v))
-      t = AS_BOOL(v);
-    else {
-      SYNC();
-      t = obj_truthy(vm, v);
-      if (t < 0) goto error;
-    }
+    TRUTH_OF_TOP(t);
     sp--;
     if (t) JUMPTO(oparg);
     DISPATCH();
   }
   TARGET(JUMP_IF_FALSE_OR_POP) {
-    Value v = TOP();
     int t;
-    if (IS_BOOL(v))
-      t = AS_BOOL(v);
-    else {
-      SYNC();
-      t = obj_truthy(vm, v);
-      if (t < 0) goto error;
-    }
+    TRUTH_OF_TOP(t);
     if (!t)
       JUMPTO(oparg);
     else
@@ -1345,15 +1336,8 @@ dispatch:
     DISPATCH();
   }
   TARGET(JUMP_IF_TRUE_OR_POP) {
-    Value v = TOP();
     int t;
-    if (IS_BOOL(v))
-      t = AS_BOOL(v);
-    else {
-      SYNC();
-      t = obj_truthy(vm, v);
-      if (t < 0) goto error;
-    }
+    TRUTH_OF_TOP(t);
     if (t)
       JUMPTO(oparg);
     else
