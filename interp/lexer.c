@@ -7,6 +7,7 @@
 ** most 200 deep; number literals checked as they are scanned; a string
 ** literal found by its quotes, its escapes decoded later by the parser.
 */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,7 +112,8 @@ bool lex_prepare(Arena *a, const char *src, size_t len, LexSource *out) {
     src += 3;
     len -= 3;
   }
-  if (len > ((size_t)1 << 40)) return false;
+  /* positions are ints: a larger text is refused (as out of memory) */
+  if (len > (size_t)INT_MAX / 2) return false;
   char *text = arena_alloc(a, len + 2);
   if (!text) return false;
   size_t n = 0;
@@ -397,11 +399,12 @@ static int decimal_tail(Lexer *lx) {
   return c;
 }
 
+/* The rest of a keyword follows, and then no more name characters. */
 static bool lookahead(Lexer *lx, const char *rest) {
   size_t i = 0;
   for (; rest[i]; i++)
     if (peekc(lx, i) != (unsigned char)rest[i]) return false;
-  return true;
+  return !is_id_byte(peekc(lx, i));
 }
 
 /* A number may be followed by a keyword (1if x else y: CPython warns, we
@@ -1023,8 +1026,11 @@ error:
 }
 
 static bool run_lexer(Lexer *lx, Token **toks, int *ntoks) {
-  lx->cap = (int)(lx->len / 6) + 64;
-  if (lx->len / 6 > (size_t)1 << 28) return false;
+  /* a first guess from the size of the text to lex (an f-string field
+  ** lexes only its own few bytes); push_token grows it when needed */
+  size_t size = lx->len - lx->pos;
+  if (size / 6 > (size_t)1 << 28) return false;
+  lx->cap = (int)(size / 6) + 16;
   lx->toks = arena_alloc(lx->arena, (size_t)lx->cap * sizeof(Token));
   if (!lx->toks) return false;
   while (next_token(lx)) {

@@ -203,7 +203,11 @@ static void run_comp_for(Parser *p, void *ctx) {
 
 /* invalid_comprehension: `[a, b for b in c]` and `[a, for b in c]` */
 static void check_comp_target(Parser *p, ExprVec *elts, const Token *comma) {
-  if (!heuristic_at_comp_for(p) || !try_run(p, p->pos, run_comp_for, NULL, NULL)) return;
+  if (!heuristic_at_comp_for(p)) return;
+  if (!try_run(p, p->pos, run_comp_for, NULL, NULL)) {
+    if (!p->err_generic) perr_final(p, &p->err);
+    return;
+  }
   Span last = comma ? span_tok(comma) : elts->items[elts->len - 1]->span;
   perr_range(p, elts->items[0]->span, last, "did you forget parentheses around the comprehension target?");
 }
@@ -220,6 +224,17 @@ static void parse_display_rest(Parser *p, ExprVec *elts, int close, bool comp_hi
   if (comp_hint && elts->len > 1) check_comp_target(p, elts, NULL);
 }
 
+/* invalid_comprehension reads a starred first element as `'*' expression`,
+** which may find a missing comma in it: `[*ran ge(3)]` */
+static void starred_first_hint(Parser *p, Expr *first) {
+  if (first->kind != E_STARRED || !can_start_expression(cur_kind(p)) || p->no_invalid) return;
+  int star = p->pos;
+  while (star > 0 && (p->toks[star].kind != TK_STAR || p->toks[star].line != first->span.line ||
+                      p->toks[star].col != first->span.col))
+    star--;
+  if (!try_parse(p, star + 1, parse_expression, NULL) && !p->err_generic) perr_final(p, &p->err);
+}
+
 Expr *parse_paren_body(Parser *p, const Token *open, int close) {
   if (cur_kind(p) == close) {
     advance(p);
@@ -231,6 +246,7 @@ Expr *parse_paren_body(Parser *p, const Token *open, int close) {
     return y;
   }
   Expr *first = parse_star_named_expression(p);
+  starred_first_hint(p, first);
   if (at_comp_for(p)) {
     check_comp_element(p, first);
     Expr *g = new_comp(p, E_GENEXP, span_tok(open), NULL, first);
@@ -256,6 +272,7 @@ static Expr *parse_list_display(Parser *p) {
   ExprVec elts = {0};
   if (accept(p, TK_RSQB)) return new_seq(p, E_LIST, span_from(p, open), &elts);
   Expr *first = parse_star_named_expression(p);
+  starred_first_hint(p, first);
   if (at_comp_for(p)) {
     check_comp_element(p, first);
     Expr *c = new_comp(p, E_LISTCOMP, span_tok(open), NULL, first);
@@ -298,6 +315,7 @@ static Expr *parse_brace_display(Parser *p) {
     first_value = parse_bitwise_or(p);
   } else {
     first_key = parse_star_named_expression(p);
+    starred_first_hint(p, first_key);
     if (cur_kind(p) != TK_COLON || first_key->kind == E_STARRED) {
       /* a set */
       if (at_comp_for(p)) {
@@ -330,7 +348,11 @@ static Expr *parse_brace_display(Parser *p) {
       exprvec_push(p, &keys, NULL);
       exprvec_push(p, &values, parse_bitwise_or(p));
     } else {
+      /* CPython names no missing comma in a later key, only the ':' */
+      bool quiet = p->no_invalid;
+      p->no_invalid = true;
       Expr *key = parse_expression(p);
+      p->no_invalid = quiet;
       if (cur_kind(p) != TK_COLON)
         perr_cols(p, key->span.line, key->span.end_col - 1, key->span.end_line, -1,
                   "':' expected after dictionary key");
@@ -599,7 +621,9 @@ static Expr *parse_power(Parser *p) {
   }
   if (cur_kind(p) == TK_DSTAR && operand_follows(p, 1, false)) {
     advance(p);
+    enter_nested(p);   /* a ** b ** c ... recurses on the right */
     Expr *right = parse_factor(p);
+    leave_nested(p);
     Expr *b = new_expr(p, E_BINOP, span_from(p, start));
     b->u.binop.left = e;
     b->u.binop.op = BIN_POW;
@@ -980,6 +1004,21 @@ Expr *parse_target_list(Parser *p) {
   return new_seq(p, E_TUPLE, span_from(p, start), &elts);
 }
 
+static void run_target_list(Parser *p, void *ctx) {
+  *(Expr **)ctx = parse_target_list(p);
+}
+
+Expr *parse_for_targets(Parser *p) {
+  int target_pos = p->pos, end;
+  Expr *targets = NULL;
+  if (!try_run_ex(p, target_pos, run_target_list, &targets, &end, true)) {
+    if (!p->err_generic) perr_final(p, &p->err);
+    invalid_for_target(p, target_pos);
+  }
+  p->pos = end;
+  return targets;
+}
+
 void invalid_for_target(Parser *p, int target_pos) {
   /* invalid_for_target: CPython reads the targets again as
   ** star_expressions, which names a bad target or a missing comma */
@@ -1001,7 +1040,7 @@ static Comprehension *parse_comp_for(Parser *p, int *ncomp) {
     c->is_async = accept(p, TK_ASYNC);
     advance(p);   /* 'for' */
     int target_pos = p->pos;
-    c->target = parse_target_list(p);
+    c->target = parse_for_targets(p);
     if (cur_kind(p) != TK_IN) invalid_for_target(p, target_pos);
     check_target(p, c->target, FOR_TARGETS);
     advance(p);
@@ -1118,7 +1157,8 @@ Arguments *parse_parameters(Parser *p, bool is_lambda) {
         exprvec_push(p, &kw_defaults, def);
       } else {
         if (def) exprvec_push(p, &defaults, def);
-        else if (defaults.len > 0) perr_span(p, a.span, "non-default argument follows default argument");
+        else if (defaults.len > 0 && (cur_kind(p) == TK_COMMA || cur_kind(p) == close))
+          perr_span(p, a.span, "non-default argument follows default argument");
         arg_push(p, &plain, a);
       }
     } else {

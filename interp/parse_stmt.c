@@ -172,12 +172,27 @@ static void set_msg(Parser *p, int kind, const char *fmt, va_list ap) {
 /* CPython's RAISE_ERROR_KNOWN_LOCATION: 0-based byte columns in, 1-based
 ** character offsets out; a column of -1 (INDENT, DEDENT, ENDMARKER)
 ** becomes 0. */
+/* The end offset of a range that ends on a later line: CPython converts
+** it with the text of the range's first line, clamped to that line's
+** length (+1). */
+static int end_col_on_first_line(Parser *p, int line, int end_col) {
+  size_t ls = line_start_of(p, line);
+  size_t le = ls;
+  while (le < p->srclen && p->src[le] != '\n') le++;
+  size_t linelen = le - ls;
+  size_t b = (size_t)end_col + 1;
+  if (b > linelen) return utf8_chars(p->src + ls, linelen) + 1;
+  return utf8_chars(p->src + ls, b);
+}
+
 _Noreturn static void raise_at(Parser *p, int kind, Span s, const char *fmt, va_list ap) {
   set_msg(p, kind, fmt, ap);
   p->err.line = s.line;
   p->err.col = s.col < 0 ? 0 : char_col(p, s.line, s.col) + 1;
   p->err.end_line = s.end_line;
-  p->err.end_col = s.end_col < 0 ? 0 : char_col(p, s.end_line, s.end_col) + 1;
+  if (s.end_col < 0) p->err.end_col = 0;
+  else if (s.end_line != s.line && !p->fstring) p->err.end_col = end_col_on_first_line(p, s.line, s.end_col);
+  else p->err.end_col = char_col(p, s.end_line, s.end_col) + 1;
   unwind(p);
 }
 
@@ -459,7 +474,7 @@ static Stmt *parse_while(Parser *p) {
 static Stmt *parse_for(Parser *p, Token *start, bool is_async) {
   Token *kw = advance(p);
   int target_pos = p->pos;
-  Expr *target = parse_target_list(p);
+  Expr *target = parse_for_targets(p);
   if (cur_kind(p) != TK_IN) invalid_for_target(p, target_pos);
   check_target(p, target, FOR_TARGETS);
   advance(p);
@@ -745,14 +760,41 @@ static bool is_single_target(const Expr *e) {
   return e->kind == E_NAME || e->kind == E_ATTR || e->kind == E_SUBSCRIPT;
 }
 
+/* invalid_assignment's second case reads the first target as
+** star_named_expressions, so the element right before its '=' gets
+** invalid_named_expression's hints: `a, f() = 1` is "cannot assign to
+** function call here...", and `a = f(), x = 1` is "Maybe you meant '=='
+** or ':='..." about `a = f()`. */
+static void first_target_hint(Parser *p, Expr *first, int first_pos, int eq_pos) {
+  if (p->toks[eq_pos - 1].kind == TK_COMMA || p->toks[first_pos].kind == TK_YIELD) return;
+  int start = first_pos;
+  for (int i = first_pos; i < eq_pos; i++)
+    if (p->toks[i].kind == TK_COMMA && p->toks[i].level == 0) start = i + 1;
+  if (p->toks[start].kind == TK_STAR) return;
+  Expr *elem = first;
+  if (start != first_pos && first->kind == E_TUPLE && first->u.seq.elts.len > 0)
+    elem = first->u.seq.elts.items[first->u.seq.elts.len - 1];
+  if (elem->kind == E_NAME && start + 1 == eq_pos) {
+    int end;
+    Expr *value = try_parse(p, eq_pos + 1, parse_bitwise_or, &end);
+    int after = p->toks[end].kind;
+    if (value && after != TK_EQUAL && after != TK_COLONEQUAL)
+      perr_range(p, elem->span, value->span, "invalid syntax. Maybe you meant '==' or ':=' instead of '='?");
+    return;
+  }
+  if (meant_equality(p, start, eq_pos))
+    perr_span(p, elem->span, "cannot assign to %s here. Maybe you meant '==' instead of '='?", expr_name(elem));
+}
+
+typedef struct AssignChain { Expr *first; int first_pos, first_eq; } AssignChain;
+
 /* Checks the target before the '=' at eq_pos. */
-static void check_assign_target(Parser *p, Expr *t, int t_pos, int eq_pos, bool first) {
-  if ((t->kind == E_YIELD || t->kind == E_YIELDFROM) && p->toks[t_pos].kind == TK_YIELD)
-    perr_span(p, t->span, "assignment to yield expression not possible");
-  Expr *bad = invalid_target(t, STAR_TARGETS);
-  if (!bad) return;
-  if (first && meant_equality(p, t_pos, eq_pos))
-    perr_span(p, t->span, "cannot assign to %s here. Maybe you meant '==' instead of '='?", expr_name(t));
+static void check_assign_target(Parser *p, const AssignChain *c, Expr *t, int t_pos) {
+  bool yield = (t->kind == E_YIELD || t->kind == E_YIELDFROM) && p->toks[t_pos].kind == TK_YIELD;
+  Expr *bad = yield ? NULL : invalid_target(t, STAR_TARGETS);
+  if (!yield && !bad) return;
+  first_target_hint(p, c->first, c->first_pos, c->first_eq);
+  if (yield) perr_span(p, t->span, "assignment to yield expression not possible");
   perr_span(p, bad->span, "cannot assign to %s", expr_name(bad));
 }
 
@@ -765,8 +807,9 @@ static Stmt *parse_assignment(Parser *p, Token *start, Expr *first, int first_po
   ExprVec parts = {0};
   exprvec_push(p, &parts, first);
   int part_pos = first_pos;
+  AssignChain chain = {first, first_pos, p->pos};
   while (cur_kind(p) == TK_EQUAL) {
-    check_assign_target(p, parts.items[parts.len - 1], part_pos, p->pos, parts.len == 1);
+    check_assign_target(p, &chain, parts.items[parts.len - 1], part_pos);
     advance(p);
     part_pos = p->pos;
     exprvec_push(p, &parts, parse_assign_value(p));
@@ -1117,8 +1160,12 @@ static void final_error(Parser *p, SyntaxErrorInfo *err) {
     err->incomplete = le->incomplete;
     return;
   }
-  /* the input stopped where the parser needed more (the REPL reads on) */
-  err->incomplete = p->toks[p->maxpos].kind == TK_ENDMARKER;
+  /* the input stopped where the parser needed more (the REPL reads on):
+  ** it failed at the end, or at the DEDENTs the end of input produced */
+  bool at_end = true;
+  for (int i = p->maxpos; i < p->ntoks && at_end; i++)
+    at_end = p->toks[i].kind == TK_DEDENT || p->toks[i].kind == TK_ENDMARKER;
+  err->incomplete = at_end;
 }
 
 static bool run_parser(Parser *p, StmtVec *body) {

@@ -165,6 +165,8 @@ Expr *parse_yield_or_star_expressions(Parser *p);
 ** bitwise_or expressions, a tuple when a comma is seen. */
 Expr *parse_target_list(Parser *p);
 Expr *parse_target_item(Parser *p);         /* one star_target */
+/* The targets of `for`: a target list, or CPython's error for them. */
+Expr *parse_for_targets(Parser *p);
 /* Unwinds with CPython's error for `for` targets at target_pos that are
 ** not followed by 'in'. */
 _Noreturn void invalid_for_target(Parser *p, int target_pos);
