@@ -562,12 +562,15 @@ static Value api_trampoline(VM *vm, Value *args, int nargs, TupleObj *kwnames) {
   if (!self || !IS_FOREIGN(self->data))
     return exc_raise(vm, EXC(vm, RuntimeError), "withy API: C function called without its data");
   ApiFunction *af = AS_FOREIGN(self->data)->data;
+  Obj *saved_carrier = vm->api_carrier;
+  vm->api_carrier = AS_OBJ(self->data);
   int mark = vm->api_scope_len;
   Value kw = kwargs_dict(vm, args, nargs, kwnames);
   if (IS_UNDEF(kw)) return V_UNDEF;
   scoped(vm, kw);
   wy_Value r = af->fn(vm, nargs, (const wy_Value *)args, to_wy(kw), af->userdata);
   vm->api_scope_len = mark;
+  vm->api_carrier = saved_carrier;
   Value res = to_value(r);
   if (IS_UNDEF(res) && !vm->curexc)
     return exc_raise(vm, EXC(vm, RuntimeError), "%s returned an error without setting an exception", self->name);
@@ -598,6 +601,30 @@ static NativeObj *api_native(VM *vm, const char *name, wy_CFunction fn, void *us
 
 wy_Value wy_function(wy_State *W, const char *name, wy_CFunction fn, void *userdata) {
   return obj_or_error(W, api_native(W, name, fn, userdata, 0));
+}
+
+wy_Value wy_closure(wy_State *W, const char *name, wy_CFunction fn, wy_Value data) {
+  /* NATIVE_METHOD without an owner: binds like a function, checks no receiver */
+  NativeObj *n = api_native(W, name, fn, NULL, NATIVE_METHOD);
+  if (!n) return wy_error();
+  gc_push_root(W, v_obj(n));
+  ForeignObj *carrier = AS_FOREIGN(n->data);
+  int rc = -1;
+  if (!carrier->dict) carrier->dict = dict_new(W);
+  if (carrier->dict) rc = dict_set_cstr(W, carrier->dict, "data", to_value(data));
+  gc_pop_roots(W, 1);
+  return rc < 0 ? wy_error() : scoped(W, v_obj(n));
+}
+
+wy_Value wy_closure_data(wy_State *W) {
+  Obj *c = W->api_carrier;
+  if (!c || c->kind != K_FOREIGN || !((ForeignObj *)c)->dict) return wy_none();
+  Value v = dict_get_cstr(W, ((ForeignObj *)c)->dict, "data");
+  return IS_UNDEF(v) ? wy_none() : scoped(W, v);
+}
+
+int wy_set_builtin(wy_State *W, const char *name, wy_Value value) {
+  return dict_set_cstr(W, W->builtins, name, to_value(value));
 }
 
 int wy_def(wy_State *W, wy_Value module, const char *name, wy_CFunction fn, void *userdata) {

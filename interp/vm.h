@@ -129,6 +129,7 @@ struct wy_State {
   int api_scope_len, api_scope_cap;
   void *pins;              /* wy_Pin list */
   int exit_status;         /* set by SystemExit handling in wy_run_* */
+  Obj *api_carrier;        /* api.c: the running C function's data carrier (wy_closure_data) */
   struct NativeObj *current_native; /* the NativeObj being called: set by obj_call /
                               the VM just before calling its fn (read by native_data) */
 

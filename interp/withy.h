@@ -132,6 +132,15 @@ wy_Value wy_import(wy_State *W, const char *name);
 wy_Value wy_function(wy_State *W, const char *name, wy_CFunction fn, void *userdata);
 /* define a function in a module */
 int wy_def(wy_State *W, wy_Value module, const char *name, wy_CFunction fn, void *userdata);
+/* A C function that carries a Python value (read it inside the call with
+** wy_closure_data) and, stored in a class, binds to instances like a
+** Python function does (self becomes argv[0]). For decorators and
+** wrappers written in C. */
+wy_Value wy_closure(wy_State *W, const char *name, wy_CFunction fn, wy_Value data);
+/* the value given to wy_closure, inside that closure's call (else None) */
+wy_Value wy_closure_data(wy_State *W);
+/* add or replace a builtin (e.g. open) */
+int wy_set_builtin(wy_State *W, const char *name, wy_Value value);
 
 /* A class implemented in C. methods: a {name, fn} table ended by {NULL};
 ** "__enter__"/"__exit__" make its instances context managers. base:

@@ -136,6 +136,40 @@ START_TEST(memory_limit_gives_memory_error) {
 }
 END_TEST
 
+static wy_Value closure_fn(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  wy_Value items[2] = {wy_closure_data(W), wy_int(argc)};
+  return wy_tuple(W, 2, items);
+}
+
+static int init_closmod(wy_State *W, wy_Value m) {
+  wy_Value f = wy_closure(W, "tagged", closure_fn, wy_str(W, "payload"));
+  if (wy_is_error(f)) return -1;
+  return wy_module_set(W, m, "tagged", f);
+}
+
+START_TEST(closures_carry_data_and_bind_like_functions) {
+  wy_State *W = wy_open();
+  ck_assert_int_eq(wy_register_module(W, "closmod", init_closmod), 0);
+  ck_assert_int_eq(wy_set_builtin(W, "answer", wy_int(42)), 0);
+  const char *src =
+      "import closmod\n"
+      "plain = closmod.tagged(1, 2)\n"
+      "class A:\n"
+      "    m = closmod.tagged\n"
+      "bound = A().m(7)\n"
+      "seen = answer\n";
+  int rc = wy_run_string(W, src, "<test>");
+  if (rc != WY_OK) wy_print_error(W);
+  ck_assert_int_eq(rc, WY_OK);
+  ck_assert_str_eq(wy_to_str(W, wy_repr(W, main_attr(W, "plain")), NULL), "('payload', 2)");
+  ck_assert_str_eq(wy_to_str(W, wy_repr(W, main_attr(W, "bound")), NULL), "('payload', 2)");
+  int64_t seen = 0;
+  wy_to_int(W, main_attr(W, "seen"), &seen);
+  ck_assert_int_eq(seen, 42);
+  wy_close(W);
+}
+END_TEST
+
 Suite *api_suite(void) {
   Suite *s = suite_create("api");
   TCase *tc = tcase_create("embedding");
@@ -146,6 +180,7 @@ Suite *api_suite(void) {
   tcase_add_test(tc, system_exit_status);
   tcase_add_test(tc, pinned_value_survives_collection);
   tcase_add_test(tc, memory_limit_gives_memory_error);
+  tcase_add_test(tc, closures_carry_data_and_bind_like_functions);
   suite_add_tcase(s, tc);
   return s;
 }
