@@ -12,10 +12,12 @@ int wy_open_stdlib(wy_State *W) {
     {"os", std_os_init},
     {"os.path", std_os_path_init},
     {"time", std_time_init},
+    {"contextlib", std_contextlib_init},
+    {"tempfile", std_tempfile_init},
   };
   for (size_t i = 0; i < sizeof mods / sizeof mods[0]; i++)
     if (wy_register_module(W, mods[i].name, mods[i].init) < 0) return -1;
-  return 0;
+  return std_files_install(W);
 }
 
 /* ---- arguments ---- */

@@ -16,6 +16,12 @@ int std_io_init(wy_State *W, wy_Value m);
 int std_os_init(wy_State *W, wy_Value m);
 int std_os_path_init(wy_State *W, wy_Value m);
 int std_time_init(wy_State *W, wy_Value m);
+int std_contextlib_init(wy_State *W, wy_Value m);   /* contextlib.c */
+int std_tempfile_init(wy_State *W, wy_Value m);     /* tempfile.c */
+/* exitstack.c: adds ExitStack (and its helpers) to the contextlib module */
+int std_exitstack_add(wy_State *W, wy_Value contextlib_module);
+/* files.c: installs the builtin open() and the file classes */
+int std_files_install(wy_State *W);
 
 /* Parse positional + keyword arguments by parameter name, like a Python
 ** function `fname(names[0], names[1], …)` whose first `required` are
