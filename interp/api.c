@@ -454,8 +454,69 @@ wy_Value wy_call(wy_State *W, wy_Value callable, int argc, const wy_Value *argv)
   return scoped(W, obj_call(W, to_value(callable), (Value *)argv, argc, NULL));
 }
 
+wy_Value wy_call_kw(wy_State *W, wy_Value callable, int argc, const wy_Value *argv, wy_Value kwargs) {
+  Value kw = to_value(kwargs);
+  if (IS_NONE(kw) || (IS_DICT(kw) && AS_DICT(kw)->len == 0)) return wy_call(W, callable, argc, argv);
+  if (!IS_DICT(kw)) {
+    exc_type_error(W, "argument after ** must be a mapping, not %T", kw);
+    return wy_error();
+  }
+  /* the vectorcall shape: positional values, then the keyword values named by a tuple */
+  DictObj *d = AS_DICT(kw);
+  int64_t nkw = d->len;
+  TupleObj *names = tuple_new(W, nkw);
+  if (!names) return wy_error();
+  gc_push_root(W, v_obj(names));
+  Value *args = malloc(sizeof(Value) * (size_t)(argc + nkw + 1));
+  Value r = V_UNDEF;
+  if (!args) {
+    exc_no_memory(W);
+  } else {
+    if (argc) memcpy(args, argv, sizeof(Value) * (size_t)argc);
+    int64_t pos = 0, i = 0;
+    Value k, v;
+    bool ok = true;
+    while (dict_next(d, &pos, &k, &v)) {
+      if (!IS_STR(k)) {
+        exc_type_error(W, "keywords must be strings");
+        ok = false;
+        break;
+      }
+      names->items[i] = k;
+      args[argc + i++] = v;
+    }
+    if (ok) r = obj_call(W, to_value(callable), args, argc, names);
+    free(args);
+  }
+  gc_pop_roots(W, 1);
+  return scoped(W, r);
+}
+
 wy_Value wy_call_method(wy_State *W, wy_Value obj, const char *name, int argc, const wy_Value *argv) {
-  return scoped(W, obj_call_method(W, to_value(obj), name, (Value *)argv, argc));
+  StrObj *n = str_intern_cstr(W, name);
+  if (!n) return wy_error();
+  Value callable, self;
+  if (obj_get_method(W, to_value(obj), n, &callable, &self) < 0) return wy_error();
+  if (IS_UNDEF(self)) return scoped(W, obj_call(W, callable, (Value *)argv, argc, NULL));
+  /* callable(self, *argv) */
+  Value small[9];
+  Value *args = argc + 1 <= 9 ? small : malloc(sizeof(Value) * (size_t)(argc + 1));
+  if (!args) {
+    exc_no_memory(W);
+    return wy_error();
+  }
+  args[0] = self;
+  if (argc) memcpy(args + 1, argv, sizeof(Value) * (size_t)argc);
+  gc_push_root(W, callable);
+  Value r = obj_call(W, callable, args, argc + 1, NULL);
+  gc_pop_roots(W, 1);
+  if (args != small) free(args);
+  return scoped(W, r);
+}
+
+int wy_delattr(wy_State *W, wy_Value obj, const char *name) {
+  StrObj *n = str_intern_cstr(W, name);
+  return n ? obj_delattr(W, to_value(obj), n) : -1;
 }
 
 wy_Value wy_repr(wy_State *W, wy_Value v) { return scoped(W, obj_repr(W, to_value(v))); }

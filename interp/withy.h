@@ -94,7 +94,11 @@ wy_Value wy_getattr(wy_State *W, wy_Value obj, const char *name);
 int wy_setattr(wy_State *W, wy_Value obj, const char *name, wy_Value value);
 bool wy_hasattr(wy_State *W, wy_Value obj, const char *name);
 wy_Value wy_call(wy_State *W, wy_Value callable, int argc, const wy_Value *argv);
+/* callable(*argv, **kwargs); kwargs is a dict with str keys, or None */
+wy_Value wy_call_kw(wy_State *W, wy_Value callable, int argc, const wy_Value *argv, wy_Value kwargs);
+/* obj.name(*argv), as Python code would call it (instance attributes, module functions…) */
 wy_Value wy_call_method(wy_State *W, wy_Value obj, const char *name, int argc, const wy_Value *argv);
+int wy_delattr(wy_State *W, wy_Value obj, const char *name);
 wy_Value wy_repr(wy_State *W, wy_Value v);   /* a str value */
 wy_Value wy_str_of(wy_State *W, wy_Value v); /* str(v) */
 wy_Value wy_getitem(wy_State *W, wy_Value obj, wy_Value key);

@@ -1,4 +1,601 @@
-/* contextlib.c — the contextlib module (in progress). */
+/* contextlib.c — the contextlib module: contextmanager (and the
+** _GeneratorContextManager it makes), ContextDecorator,
+** AbstractContextManager, suppress, closing, nullcontext,
+** redirect_stdout / redirect_stderr and chdir, following CPython 3.11's
+** Lib/contextlib.py. ExitStack lives in exitstack.c. Uses withy.h only.
+**
+** The Python-visible state of every object is kept in instance attributes
+** (gen, func, args, kwds, _exceptions, thing, …), as in CPython, so the
+** collector sees it and nothing here needs a finalizer. */
+#include <string.h>
 #include "stdlib.h"
 
-int std_contextlib_init(wy_State *W, wy_Value m) { return std_exitstack_add(W, m); }
+/* ---- small helpers ---- */
+
+static wy_Value type_of(wy_State *W, wy_Value v) { return wy_call(W, wy_builtin(W, "type"), 1, &v); }
+
+/* isinstance(v, <builtin class name>): 1/0/-1 */
+static int is_instance(wy_State *W, wy_Value v, const char *cls) {
+  wy_Value args[2] = {v, wy_builtin(W, cls)};
+  if (wy_is_error(args[1])) return -1;
+  wy_Value r = wy_call(W, wy_builtin(W, "isinstance"), 2, args);
+  return wy_is_error(r) ? -1 : wy_truthy(W, r);
+}
+
+/* set an attribute that may legitimately be refused (on a function, a
+** traceback slot): the failure is dropped */
+static void try_setattr(wy_State *W, wy_Value obj, const char *name, wy_Value v) {
+  if (wy_is_error(v) || wy_setattr(W, obj, name, v) < 0) wy_clear_error(W);
+}
+
+/* copy an attribute from src to dst when src has it (functools.wraps) */
+static void copy_attr(wy_State *W, wy_Value dst, wy_Value src, const char *name) {
+  if (!wy_hasattr(W, src, name)) return;
+  try_setattr(W, dst, name, wy_getattr(W, src, name));
+}
+
+static void wraps(wy_State *W, wy_Value wrapper, wy_Value wrapped) {
+  copy_attr(W, wrapper, wrapped, "__module__");
+  copy_attr(W, wrapper, wrapped, "__name__");
+  copy_attr(W, wrapper, wrapped, "__qualname__");
+  copy_attr(W, wrapper, wrapped, "__doc__");
+  try_setattr(W, wrapper, "__wrapped__", wrapped);
+}
+
+/* f(*args, **kwds) with args a tuple and kwds a dict (or None) */
+static wy_Value call_with(wy_State *W, wy_Value f, wy_Value args, wy_Value kwds) {
+  int64_t n = wy_len(W, args);
+  if (n < 0) return wy_error();
+  if (n > 64) return wy_raise(W, "TypeError", "withy: too many arguments for contextlib");
+  wy_Value items[64];
+  for (int64_t i = 0; i < n; i++) {
+    items[i] = wy_getitem(W, args, wy_int(i));
+    if (wy_is_error(items[i])) return wy_error();
+  }
+  if (wy_is_error(kwds)) kwds = wy_none();
+  return wy_call_kw(W, f, (int)n, items, kwds);
+}
+
+/* argv[1..] as a tuple, and kwargs as a dict (never None) */
+static wy_Value args_tuple(wy_State *W, int argc, const wy_Value *argv) {
+  return wy_tuple(W, argc, argv);
+}
+
+static wy_Value kwargs_dict(wy_State *W, wy_Value kw) {
+  if (!wy_is_none(kw)) return kw;
+  return wy_dict(W);
+}
+
+static int need_self(wy_State *W, int argc) {
+  if (argc >= 1) return 0;
+  wy_raise(W, "TypeError", "descriptor needs an argument");
+  return -1;
+}
+
+/* a RuntimeError(msg) raised `from None` */
+static wy_Value runtime_error_from_none(wy_State *W, const char *msg) {
+  wy_Value m = wy_str(W, msg);
+  if (wy_is_error(m)) return m;
+  wy_Value exc = wy_call(W, wy_builtin(W, "RuntimeError"), 1, &m);
+  if (wy_is_error(exc)) return exc;
+  try_setattr(W, exc, "__cause__", wy_none());
+  try_setattr(W, exc, "__suppress_context__", wy_bool(true));
+  return wy_raise_value(W, exc);
+}
+
+typedef struct ContextlibState {
+  wy_Pin *gcm_class;
+  wy_Pin *fn_class;   /* the callables contextmanager / ContextDecorator return */
+} ContextlibState;
+
+enum { FN_HELPER = 0, FN_DECORATED = 1 };
+
+/* a function-like object (it takes attributes, binds as a method) whose
+** calls go to the C code of `kind` with `data` */
+static wy_Value make_fn(wy_State *W, ContextlibState *st, int kind, wy_Value data, wy_Value wrapped) {
+  wy_Value f = wy_new_instance(W, wy_pinned(st->fn_class), NULL, NULL);
+  if (wy_is_error(f)) return f;
+  if (wy_setattr(W, f, "_wy_kind", wy_int(kind)) < 0 || wy_setattr(W, f, "_wy_data", data) < 0)
+    return wy_error();
+  wraps(W, f, wrapped);
+  return f;
+}
+
+/* ---- running a function inside a context manager (ContextDecorator) ---- */
+
+/* `with cm: return func(*args, **kwds)`, written out */
+static wy_Value with_call(wy_State *W, wy_Value cm, wy_Value func, int argc, const wy_Value *argv,
+                          wy_Value kw) {
+  wy_Value entered = wy_call_method(W, cm, "__enter__", 0, NULL);
+  if (wy_is_error(entered)) return entered;
+  wy_Value args = args_tuple(W, argc, argv);
+  if (wy_is_error(args)) return args;
+  wy_Value r = call_with(W, func, args, kw);
+  if (!wy_is_error(r)) {
+    wy_Value nones[3] = {wy_none(), wy_none(), wy_none()};
+    wy_Value x = wy_call_method(W, cm, "__exit__", 3, nones);
+    return wy_is_error(x) ? x : r;
+  }
+  wy_Value exc = wy_fetch_error(W);
+  wy_Value xargs[3] = {type_of(W, exc), exc, wy_getattr(W, exc, "__traceback__")};
+  if (wy_is_error(xargs[0])) return wy_error();
+  if (wy_is_error(xargs[2])) {
+    wy_clear_error(W);
+    xargs[2] = wy_none();
+  }
+  wy_Value x = wy_call_method(W, cm, "__exit__", 3, xargs);
+  if (wy_is_error(x)) {
+    /* raised while exc was being handled: chain it as Python would */
+    wy_Value other = wy_fetch_error(W);
+    if (!wy_is(other, exc)) {
+      wy_Value ctx = wy_getattr(W, other, "__context__");
+      if (wy_is_error(ctx)) wy_clear_error(W);
+      else if (wy_is_none(ctx)) try_setattr(W, other, "__context__", exc);
+    }
+    return wy_raise_value(W, other);
+  }
+  int suppress = wy_truthy(W, x);
+  if (suppress < 0) return wy_error();
+  if (suppress) return wy_none();
+  return wy_raise_value(W, exc);
+}
+
+/* the function ContextDecorator.__call__ returns: data is (decorator, func) */
+static wy_Value decorated_call(wy_State *W, wy_Value data, int argc, const wy_Value *argv, wy_Value kw) {
+  wy_Value owner = wy_getitem(W, data, wy_int(0));
+  wy_Value func = wy_getitem(W, data, wy_int(1));
+  if (wy_is_error(owner) || wy_is_error(func)) return wy_error();
+  wy_Value cm = wy_call_method(W, owner, "_recreate_cm", 0, NULL);
+  if (wy_is_error(cm)) return cm;
+  return with_call(W, cm, func, argc, argv, kw);
+}
+
+/* ContextDecorator.__call__(self, func) */
+static wy_Value cd_call(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  ContextlibState *st = ud;
+  static const char *const names[] = {"func", NULL};
+  wy_Value a[1];
+  if (need_self(W, argc) < 0) return wy_error();
+  if (std_args(W, "__call__", argc - 1, argv + 1, kw, names, 1, a) < 0) return wy_error();
+  wy_Value pair[2] = {argv[0], a[0]};
+  wy_Value data = wy_tuple(W, 2, pair);
+  if (wy_is_error(data)) return data;
+  return make_fn(W, st, FN_DECORATED, data, a[0]);
+}
+
+/* ContextDecorator._recreate_cm(self): self */
+static wy_Value cd_recreate(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  (void)kw;
+  (void)ud;
+  return need_self(W, argc) < 0 ? wy_error() : argv[0];
+}
+
+/* ---- AbstractContextManager ---- */
+
+static wy_Value return_self(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  (void)kw;
+  (void)ud;
+  return need_self(W, argc) < 0 ? wy_error() : argv[0];
+}
+
+static wy_Value return_none(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  (void)argv;
+  (void)kw;
+  (void)ud;
+  return need_self(W, argc) < 0 ? wy_error() : wy_none();
+}
+
+/* ---- contextmanager / _GeneratorContextManager ---- */
+
+/* `try: raise RuntimeError(msg) finally: gen.close()` */
+static wy_Value raise_and_close(wy_State *W, wy_Value gen, const char *msg) {
+  wy_Value m = wy_str(W, msg);
+  if (wy_is_error(m)) return m;
+  wy_Value exc = wy_call(W, wy_builtin(W, "RuntimeError"), 1, &m);
+  if (wy_is_error(exc)) return exc;
+  wy_Value r = wy_call_method(W, gen, "close", 0, NULL);
+  if (wy_is_error(r)) {
+    /* close() failed while the RuntimeError was propagating */
+    wy_Value other = wy_fetch_error(W);
+    wy_Value ctx = wy_getattr(W, other, "__context__");
+    if (wy_is_error(ctx)) wy_clear_error(W);
+    else if (wy_is_none(ctx)) try_setattr(W, other, "__context__", exc);
+    return wy_raise_value(W, other);
+  }
+  return wy_raise_value(W, exc);
+}
+
+/* _GeneratorContextManager(func, args, kwds) */
+static wy_Value gcm_init(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  (void)ud;
+  static const char *const names[] = {"func", "args", "kwds", NULL};
+  wy_Value a[3];
+  if (need_self(W, argc) < 0) return wy_error();
+  if (std_args(W, "_GeneratorContextManager", argc - 1, argv + 1, kw, names, 3, a) < 0)
+    return wy_error();
+  wy_Value self = argv[0];
+  wy_Value gen = call_with(W, a[0], a[1], a[2]);
+  if (wy_is_error(gen)) return gen;
+  if (wy_setattr(W, self, "gen", gen) < 0 || wy_setattr(W, self, "func", a[0]) < 0 ||
+      wy_setattr(W, self, "args", a[1]) < 0 || wy_setattr(W, self, "kwds", a[2]) < 0)
+    return wy_error();
+  /* the generator function's docstring documents the object */
+  wy_Value doc = wy_hasattr(W, a[0], "__doc__") ? wy_getattr(W, a[0], "__doc__") : wy_none();
+  if (!wy_is_error(doc) && !wy_is_none(doc)) try_setattr(W, self, "__doc__", doc);
+  wy_clear_error(W);
+  return wy_none();
+}
+
+static wy_Value gcm_recreate(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  (void)kw;
+  (void)ud;
+  if (need_self(W, argc) < 0) return wy_error();
+  wy_Value self = argv[0];
+  wy_Value a[3] = {wy_getattr(W, self, "func"), wy_getattr(W, self, "args"), wy_getattr(W, self, "kwds")};
+  for (int i = 0; i < 3; i++)
+    if (wy_is_error(a[i])) return wy_error();
+  wy_Value cls = type_of(W, self);
+  if (wy_is_error(cls)) return cls;
+  return wy_call(W, cls, 3, a);
+}
+
+static wy_Value gcm_enter(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  (void)kw;
+  (void)ud;
+  if (need_self(W, argc) < 0) return wy_error();
+  wy_Value gen = wy_getattr(W, argv[0], "gen");
+  if (wy_is_error(gen)) return gen;
+  wy_Value r = wy_call_method(W, gen, "__next__", 0, NULL);
+  if (wy_is_error(r) && wy_error_matches(W, "StopIteration")) {
+    wy_clear_error(W);
+    return runtime_error_from_none(W, "generator didn't yield");
+  }
+  return r;
+}
+
+static wy_Value gcm_exit(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  (void)ud;
+  if (need_self(W, argc) < 0 || std_no_kwargs(W, "__exit__", kw) < 0 ||
+      std_argc(W, "__exit__", argc - 1, 3, 3) < 0)
+    return wy_error();
+  wy_Value self = argv[0], typ = argv[1], value = argv[2], tb = argv[3];
+  wy_Value gen = wy_getattr(W, self, "gen");
+  if (wy_is_error(gen)) return gen;
+  if (wy_is_none(typ)) {
+    wy_Value r = wy_call_method(W, gen, "__next__", 0, NULL);
+    if (!wy_is_error(r)) return raise_and_close(W, gen, "generator didn't stop");
+    if (wy_error_matches(W, "StopIteration")) {
+      wy_clear_error(W);
+      return wy_bool(false);
+    }
+    return r;
+  }
+  if (wy_is_none(value)) {
+    /* a bare exception class: instantiate it, as the throw would */
+    value = wy_call(W, typ, 0, NULL);
+    if (wy_is_error(value)) return value;
+  }
+  wy_Value r = wy_call_method(W, gen, "throw", 1, &value);
+  if (!wy_is_error(r)) return raise_and_close(W, gen, "generator didn't stop after throw()");
+  wy_Value exc = wy_fetch_error(W);
+  int k = is_instance(W, exc, "StopIteration");
+  if (k < 0) return wy_error();
+  if (k) {
+    /* the generator returned: suppress, unless the StopIteration is the
+    ** body's own (re-raised by the generator) */
+    return wy_bool(!wy_is(exc, value));
+  }
+  if (wy_is(exc, value)) {
+    /* the exception passed through unchanged: let the with statement
+    ** re-raise it with its own traceback */
+    try_setattr(W, exc, "__traceback__", tb);
+    return wy_bool(false);
+  }
+  k = is_instance(W, exc, "RuntimeError");
+  if (k < 0) return wy_error();
+  if (k) {
+    /* a StopIteration from the body came back wrapped by PEP 479 */
+    int v_stop = is_instance(W, value, "StopIteration");
+    if (v_stop < 0) return wy_error();
+    if (v_stop) {
+      wy_Value cause = wy_getattr(W, exc, "__cause__");
+      if (wy_is_error(cause)) return cause;
+      if (wy_is(cause, value)) {
+        try_setattr(W, value, "__traceback__", tb);
+        return wy_bool(false);
+      }
+    }
+  }
+  return wy_raise_value(W, exc);
+}
+
+/* the factory contextmanager(func) returns: data is (func, class) */
+static wy_Value cm_helper(wy_State *W, wy_Value data, int argc, const wy_Value *argv, wy_Value kw) {
+  wy_Value func = wy_getitem(W, data, wy_int(0));
+  wy_Value cls = wy_getitem(W, data, wy_int(1));
+  if (wy_is_error(func) || wy_is_error(cls)) return wy_error();
+  wy_Value a[3] = {func, args_tuple(W, argc, argv), kwargs_dict(W, kw)};
+  if (wy_is_error(a[1]) || wy_is_error(a[2])) return wy_error();
+  return wy_call(W, cls, 3, a);
+}
+
+/* contextmanager(func) */
+static wy_Value contextmanager(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  ContextlibState *st = ud;
+  static const char *const names[] = {"func", NULL};
+  wy_Value a[1];
+  if (std_args(W, "contextmanager", argc, argv, kw, names, 1, a) < 0) return wy_error();
+  wy_Value pair[2] = {a[0], wy_pinned(st->gcm_class)};
+  wy_Value data = wy_tuple(W, 2, pair);
+  if (wy_is_error(data)) return data;
+  return make_fn(W, st, FN_HELPER, data, a[0]);
+}
+
+/* ---- the function-like objects ---- */
+
+static wy_Value fn_dispatch(wy_State *W, wy_Value fn, int argc, const wy_Value *argv, wy_Value kw) {
+  wy_Value kind = wy_getattr(W, fn, "_wy_kind");
+  wy_Value data = wy_getattr(W, fn, "_wy_data");
+  int64_t k;
+  if (wy_is_error(kind) || wy_is_error(data) || wy_to_int(W, kind, &k) < 0) return wy_error();
+  return k == FN_HELPER ? cm_helper(W, data, argc, argv, kw) : decorated_call(W, data, argc, argv, kw);
+}
+
+static wy_Value fn_call(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  (void)ud;
+  if (need_self(W, argc) < 0) return wy_error();
+  return fn_dispatch(W, argv[0], argc - 1, argv + 1, kw);
+}
+
+/* the bound method fn.__get__(obj) returns: data is (fn, obj) */
+static wy_Value fn_bound_call(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  (void)ud;
+  wy_Value data = wy_closure_data(W);
+  wy_Value fn = wy_getitem(W, data, wy_int(0));
+  if (wy_is_error(fn)) return fn;
+  if (argc > 63) return wy_raise(W, "TypeError", "withy: too many arguments for contextlib");
+  wy_Value items[64];
+  items[0] = wy_getitem(W, data, wy_int(1));
+  if (wy_is_error(items[0])) return wy_error();
+  for (int i = 0; i < argc; i++) items[i + 1] = argv[i];
+  return fn_dispatch(W, fn, argc + 1, items, kw);
+}
+
+static wy_Value fn_get(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  (void)ud;
+  if (need_self(W, argc) < 0 || std_argc(W, "__get__", argc - 1, 1, 2) < 0) return wy_error();
+  if (wy_is_none(argv[1])) return argv[0];
+  wy_Value data = wy_tuple(W, 2, argv);
+  if (wy_is_error(data)) return data;
+  return wy_closure(W, "method", fn_bound_call, data);
+}
+
+/* ---- suppress ---- */
+
+static wy_Value suppress_init(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  (void)ud;
+  if (need_self(W, argc) < 0 || std_no_kwargs(W, "suppress", kw) < 0) return wy_error();
+  wy_Value t = wy_tuple(W, argc - 1, argv + 1);
+  if (wy_is_error(t)) return t;
+  return wy_setattr(W, argv[0], "_exceptions", t) < 0 ? wy_error() : wy_none();
+}
+
+static wy_Value suppress_exit(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  (void)ud;
+  if (need_self(W, argc) < 0 || std_no_kwargs(W, "__exit__", kw) < 0 ||
+      std_argc(W, "__exit__", argc - 1, 3, 3) < 0)
+    return wy_error();
+  if (wy_is_none(argv[1])) return wy_bool(false);
+  wy_Value a[2] = {argv[1], wy_getattr(W, argv[0], "_exceptions")};
+  if (wy_is_error(a[1])) return a[1];
+  wy_Value r = wy_call(W, wy_builtin(W, "issubclass"), 2, a);
+  if (wy_is_error(r)) return r;
+  int t = wy_truthy(W, r);
+  return t < 0 ? wy_error() : wy_bool(t);
+}
+
+/* ---- closing ---- */
+
+static wy_Value closing_init(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  (void)ud;
+  static const char *const names[] = {"thing", NULL};
+  wy_Value a[1];
+  if (need_self(W, argc) < 0 || std_args(W, "closing", argc - 1, argv + 1, kw, names, 1, a) < 0)
+    return wy_error();
+  return wy_setattr(W, argv[0], "thing", a[0]) < 0 ? wy_error() : wy_none();
+}
+
+static wy_Value closing_enter(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  (void)kw;
+  (void)ud;
+  return need_self(W, argc) < 0 ? wy_error() : wy_getattr(W, argv[0], "thing");
+}
+
+static wy_Value closing_exit(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  (void)kw;
+  (void)ud;
+  if (need_self(W, argc) < 0) return wy_error();
+  wy_Value thing = wy_getattr(W, argv[0], "thing");
+  if (wy_is_error(thing)) return thing;
+  wy_Value r = wy_call_method(W, thing, "close", 0, NULL);
+  return wy_is_error(r) ? r : wy_none();
+}
+
+/* ---- nullcontext ---- */
+
+static wy_Value nullcontext_init(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  (void)ud;
+  static const char *const names[] = {"enter_result", NULL};
+  wy_Value a[1];
+  if (need_self(W, argc) < 0 ||
+      std_args(W, "nullcontext", argc - 1, argv + 1, kw, names, 0, a) < 0)
+    return wy_error();
+  wy_Value v = wy_is_error(a[0]) ? wy_none() : a[0];
+  return wy_setattr(W, argv[0], "enter_result", v) < 0 ? wy_error() : wy_none();
+}
+
+static wy_Value nullcontext_enter(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  (void)kw;
+  (void)ud;
+  return need_self(W, argc) < 0 ? wy_error() : wy_getattr(W, argv[0], "enter_result");
+}
+
+/* ---- redirect_stdout / redirect_stderr (ud: "stdout" or "stderr") ---- */
+
+static wy_Value redirect_init(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  static const char *const names[] = {"new_target", NULL};
+  wy_Value a[1];
+  const char *fname = strcmp(ud, "stdout") == 0 ? "redirect_stdout" : "redirect_stderr";
+  if (need_self(W, argc) < 0 || std_args(W, fname, argc - 1, argv + 1, kw, names, 1, a) < 0)
+    return wy_error();
+  wy_Value stack = wy_list(W);
+  if (wy_is_error(stack)) return stack;
+  if (wy_setattr(W, argv[0], "_new_target", a[0]) < 0 ||
+      wy_setattr(W, argv[0], "_old_targets", stack) < 0)
+    return wy_error();
+  return wy_none();
+}
+
+static wy_Value redirect_enter(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  (void)kw;
+  if (need_self(W, argc) < 0) return wy_error();
+  wy_Value sys = wy_import(W, "sys");
+  if (wy_is_error(sys)) return sys;
+  wy_Value stack = wy_getattr(W, argv[0], "_old_targets");
+  wy_Value target = wy_getattr(W, argv[0], "_new_target");
+  if (wy_is_error(stack) || wy_is_error(target)) return wy_error();
+  wy_Value old = wy_getattr(W, sys, ud);
+  if (wy_is_error(old)) return old;
+  if (wy_is_error(wy_call_method(W, stack, "append", 1, &old))) return wy_error();
+  if (wy_setattr(W, sys, ud, target) < 0) return wy_error();
+  return target;
+}
+
+static wy_Value redirect_exit(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  (void)kw;
+  if (need_self(W, argc) < 0) return wy_error();
+  wy_Value sys = wy_import(W, "sys");
+  if (wy_is_error(sys)) return sys;
+  wy_Value stack = wy_getattr(W, argv[0], "_old_targets");
+  if (wy_is_error(stack)) return stack;
+  wy_Value old = wy_call_method(W, stack, "pop", 0, NULL);
+  if (wy_is_error(old)) return old;
+  return wy_setattr(W, sys, ud, old) < 0 ? wy_error() : wy_none();
+}
+
+/* ---- chdir ---- */
+
+/* os.<name>(*argv): a module function, looked up as an attribute */
+static wy_Value os_call(wy_State *W, wy_Value os, const char *name, int argc, const wy_Value *argv) {
+  wy_Value f = wy_getattr(W, os, name);
+  return wy_is_error(f) ? f : wy_call(W, f, argc, argv);
+}
+
+static wy_Value chdir_init(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  (void)ud;
+  static const char *const names[] = {"path", NULL};
+  wy_Value a[1];
+  if (need_self(W, argc) < 0 || std_args(W, "chdir", argc - 1, argv + 1, kw, names, 1, a) < 0)
+    return wy_error();
+  wy_Value stack = wy_list(W);
+  if (wy_is_error(stack)) return stack;
+  if (wy_setattr(W, argv[0], "path", a[0]) < 0 || wy_setattr(W, argv[0], "_old_cwd", stack) < 0)
+    return wy_error();
+  return wy_none();
+}
+
+static wy_Value chdir_enter(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  (void)kw;
+  (void)ud;
+  if (need_self(W, argc) < 0) return wy_error();
+  wy_Value os = wy_import(W, "os");
+  if (wy_is_error(os)) return os;
+  wy_Value stack = wy_getattr(W, argv[0], "_old_cwd");
+  wy_Value path = wy_getattr(W, argv[0], "path");
+  if (wy_is_error(stack) || wy_is_error(path)) return wy_error();
+  wy_Value cwd = os_call(W, os, "getcwd", 0, NULL);
+  if (wy_is_error(cwd)) return cwd;
+  if (wy_is_error(wy_call_method(W, stack, "append", 1, &cwd))) return wy_error();
+  wy_Value r = os_call(W, os, "chdir", 1, &path);
+  return wy_is_error(r) ? r : wy_none();
+}
+
+static wy_Value chdir_exit(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  (void)kw;
+  (void)ud;
+  if (need_self(W, argc) < 0) return wy_error();
+  wy_Value os = wy_import(W, "os");
+  if (wy_is_error(os)) return os;
+  wy_Value stack = wy_getattr(W, argv[0], "_old_cwd");
+  if (wy_is_error(stack)) return stack;
+  wy_Value old = wy_call_method(W, stack, "pop", 0, NULL);
+  if (wy_is_error(old)) return old;
+  wy_Value r = os_call(W, os, "chdir", 1, &old);
+  return wy_is_error(r) ? r : wy_none();
+}
+
+/* ---- the module ---- */
+
+static const wy_Method abstract_methods[] = {
+  {"__enter__", return_self}, {"__exit__", return_none}, {NULL, NULL}
+};
+static const wy_Method decorator_methods[] = {
+  {"_recreate_cm", cd_recreate}, {"__call__", cd_call}, {NULL, NULL}
+};
+static const wy_Method gcm_methods[] = {
+  {"__init__", gcm_init}, {"_recreate_cm", gcm_recreate}, {"__call__", cd_call},
+  {"__enter__", gcm_enter}, {"__exit__", gcm_exit}, {NULL, NULL}
+};
+static const wy_Method fn_methods[] = {
+  {"__call__", fn_call}, {"__get__", fn_get}, {NULL, NULL}
+};
+static const wy_Method suppress_methods[] = {
+  {"__init__", suppress_init}, {"__enter__", return_none}, {"__exit__", suppress_exit}, {NULL, NULL}
+};
+static const wy_Method closing_methods[] = {
+  {"__init__", closing_init}, {"__enter__", closing_enter}, {"__exit__", closing_exit}, {NULL, NULL}
+};
+static const wy_Method nullcontext_methods[] = {
+  {"__init__", nullcontext_init}, {"__enter__", nullcontext_enter}, {"__exit__", return_none},
+  {NULL, NULL}
+};
+static const wy_Method redirect_methods[] = {
+  {"__init__", redirect_init}, {"__enter__", redirect_enter}, {"__exit__", redirect_exit},
+  {NULL, NULL}
+};
+static const wy_Method chdir_methods[] = {
+  {"__init__", chdir_init}, {"__enter__", chdir_enter}, {"__exit__", chdir_exit}, {NULL, NULL}
+};
+
+static int add_class(wy_State *W, wy_Value m, const char *name, const wy_Method *methods, void *ud,
+                     wy_Value *out) {
+  wy_Value cls = wy_class(W, name, wy_none(), methods, ud);
+  if (wy_is_error(cls) || wy_module_set(W, m, name, cls) < 0) return -1;
+  if (out) *out = cls;
+  return 0;
+}
+
+int std_contextlib_init(wy_State *W, wy_Value m) {
+  ContextlibState *st = std_state_new(W, m, sizeof *st);
+  if (!st) return -1;
+  wy_Value gcm;
+  static char stdout_name[] = "stdout", stderr_name[] = "stderr";
+  if (add_class(W, m, "AbstractContextManager", abstract_methods, NULL, NULL) < 0 ||
+      add_class(W, m, "ContextDecorator", decorator_methods, st, NULL) < 0 ||
+      add_class(W, m, "_GeneratorContextManager", gcm_methods, st, &gcm) < 0 ||
+      add_class(W, m, "suppress", suppress_methods, NULL, NULL) < 0 ||
+      add_class(W, m, "closing", closing_methods, NULL, NULL) < 0 ||
+      add_class(W, m, "nullcontext", nullcontext_methods, NULL, NULL) < 0 ||
+      add_class(W, m, "redirect_stdout", redirect_methods, stdout_name, NULL) < 0 ||
+      add_class(W, m, "redirect_stderr", redirect_methods, stderr_name, NULL) < 0 ||
+      add_class(W, m, "chdir", chdir_methods, NULL, NULL) < 0)
+    return -1;
+  st->gcm_class = wy_pin(W, gcm);
+  if (!st->gcm_class) return -1;
+  wy_Value fn = wy_class(W, "function", wy_none(), fn_methods, st);
+  if (wy_is_error(fn)) return -1;
+  st->fn_class = wy_pin(W, fn);
+  if (!st->fn_class) return -1;
+  if (wy_def(W, m, "contextmanager", contextmanager, st) < 0) return -1;
+  return std_exitstack_add(W, m);
+}
