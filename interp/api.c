@@ -779,7 +779,7 @@ static Value foreign_construct(VM *vm, Type *type, Value *args, int nargs, Tuple
   Value r = V_UNDEF;
   if (call_args) {
     call_args[0] = self;
-    memcpy(call_args + 1, args, sizeof(Value) * (size_t)total);
+    if (total) memcpy(call_args + 1, args, sizeof(Value) * (size_t)total);
     r = obj_call(vm, init, call_args, nargs + 1, kwnames);
     if (call_args != small) free(call_args);
   } else {
