@@ -243,6 +243,11 @@ static wy_Value gcm_enter(wy_State *W, int argc, const wy_Value *argv, wy_Value 
   (void)kw;
   (void)ud;
   if (need_self(W, argc) < 0) return wy_error();
+  /* as CPython: the recreation data goes at the first __enter__, which makes
+  ** the object one-shot (a second __enter__ is an AttributeError on 'args') */
+  static const char *const recreation[] = {"args", "kwds", "func"};
+  for (int i = 0; i < 3; i++)
+    if (wy_delattr(W, argv[0], recreation[i]) < 0) return wy_error();
   wy_Value gen = wy_getattr(W, argv[0], "gen");
   if (wy_is_error(gen)) return gen;
   wy_Value r = wy_call_method(W, gen, "__next__", 0, NULL);
