@@ -55,12 +55,35 @@ typedef struct ApiModule {
 
 /* per-VM API state, hung off vm->host's neighbour: kept in a static-free
 ** way by storing it in vm->pins' list head */
+#define API_NAME_CACHE 128
+
 typedef struct ApiState {
   wy_Pin *pins;
   ApiModule *modules;
+  /* C-string names (nearly always literals, so at stable addresses) to
+  ** their interned str: wy_getattr(W, o, "close") must not hash "close"
+  ** on every call. Interned strs live as long as the VM. */
+  struct { const char *cstr; StrObj *name; } names[API_NAME_CACHE];
 } ApiState;
 
 static ApiState *api_state(VM *vm) { return (ApiState *)vm->pins; }
+
+/* the interned str for a C-string name, through the address-keyed cache
+** (checked by content: a caller may reuse a buffer for another name) */
+static StrObj *api_name(VM *vm, const char *cstr) {
+  ApiState *st = api_state(vm);
+  if (!st) return str_intern_cstr(vm, cstr);
+  uintptr_t p = (uintptr_t)cstr;
+  size_t slot = ((p >> 3) ^ (p >> 10)) & (API_NAME_CACHE - 1);
+  StrObj *hit = st->names[slot].name;
+  if (st->names[slot].cstr == cstr && hit && strcmp(hit->data, cstr) == 0) return hit;
+  StrObj *n = str_intern_cstr(vm, cstr);
+  if (n) {
+    st->names[slot].cstr = cstr;
+    st->names[slot].name = n;
+  }
+  return n;
+}
 
 static inline Value to_value(wy_Value v) {
   Value r;
@@ -434,15 +457,15 @@ int64_t wy_len(wy_State *W, wy_Value v) { return obj_len(W, to_value(v)); }
 /* ---- objects ---- */
 
 wy_Value wy_getattr(wy_State *W, wy_Value obj, const char *name) {
-  return scoped(W, obj_getattr(W, to_value(obj), str_intern_cstr(W, name)));
+  return scoped(W, obj_getattr(W, to_value(obj), api_name(W, name)));
 }
 
 int wy_setattr(wy_State *W, wy_Value obj, const char *name, wy_Value value) {
-  return obj_setattr(W, to_value(obj), str_intern_cstr(W, name), to_value(value));
+  return obj_setattr(W, to_value(obj), api_name(W, name), to_value(value));
 }
 
 bool wy_hasattr(wy_State *W, wy_Value obj, const char *name) {
-  Value r = obj_getattr_opt(W, to_value(obj), str_intern_cstr(W, name));
+  Value r = obj_getattr_opt(W, to_value(obj), api_name(W, name));
   if (IS_UNDEF(r)) {
     exc_clear(W);
     return false;
@@ -493,7 +516,7 @@ wy_Value wy_call_kw(wy_State *W, wy_Value callable, int argc, const wy_Value *ar
 }
 
 wy_Value wy_call_method(wy_State *W, wy_Value obj, const char *name, int argc, const wy_Value *argv) {
-  StrObj *n = str_intern_cstr(W, name);
+  StrObj *n = api_name(W, name);
   if (!n) return wy_error();
   Value callable, self;
   if (obj_get_method(W, to_value(obj), n, &callable, &self) < 0) return wy_error();
@@ -515,7 +538,7 @@ wy_Value wy_call_method(wy_State *W, wy_Value obj, const char *name, int argc, c
 }
 
 int wy_delattr(wy_State *W, wy_Value obj, const char *name) {
-  StrObj *n = str_intern_cstr(W, name);
+  StrObj *n = api_name(W, name);
   return n ? obj_delattr(W, to_value(obj), n) : -1;
 }
 
@@ -734,7 +757,7 @@ int wy_module_set(wy_State *W, wy_Value module, const char *name, wy_Value value
 }
 
 wy_Value wy_import(wy_State *W, const char *name) {
-  StrObj *n = str_intern_cstr(W, name);
+  StrObj *n = api_name(W, name);
   return n ? scoped(W, module_import(W, n, V_NONE)) : wy_error();
 }
 
@@ -811,6 +834,17 @@ wy_Value wy_class(wy_State *W, const char *name, wy_Value base, const wy_Method 
                              TF_BASETYPE | TF_HOST | (is_exc ? TF_EXCEPTION : 0));
   if (!t) return wy_error();
   gc_push_root(W, v_obj(t));
+  /* C classes get the per-class attribute cache Python classes have: their
+  ** methods are looked up on every call */
+  if (t->obj.flags & TYPE_OBJ_EXT) {
+    TypeExt *x = TYPE_EXT(t);
+    x->cache = gc_malloc(W, TYPE_CACHE_SIZE * sizeof(TypeCacheEntry));
+    if (!x->cache) {
+      gc_pop_roots(W, 1);
+      return wy_error();
+    }
+    memset(x->cache, 0, TYPE_CACHE_SIZE * sizeof(TypeCacheEntry));
+  }
   inherit_slots(t, base_type);
   t->construct = is_exc ? base_type->construct : foreign_construct;
   int rc = 0;
