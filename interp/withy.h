@@ -176,6 +176,16 @@ void wy_interrupt(wy_State *W);
 ** waits on I/O) and must stop on Ctrl-C. */
 int wy_check_interrupt(wy_State *W);
 
+/* ---- tracing: the context-manager protocol step by step (docs/tracing.md) ---- */
+typedef enum { WY_TRACE_OFF = 0, WY_TRACE_TEXT = 1, WY_TRACE_JSON = 2 } wy_TraceFormat;
+/* Send trace events to out (line-flushed) as readable text or JSON lines;
+** WY_TRACE_OFF stops tracing. out stays the caller's (never closed). */
+int wy_trace_to_file(wy_State *W, FILE *out, wy_TraceFormat format);
+/* The context managers active now (innermost first) as a list of short
+** descriptions (str); after an uncaught exception, those that were active
+** where it was raised. */
+wy_Value wy_manager_stack(wy_State *W);
+
 /* ---- limits ---- */
 void wy_set_memory_limit(wy_State *W, size_t bytes);  /* 0 = none */
 
