@@ -23,6 +23,7 @@
 #include "type.h"
 #include "exc.h"
 #include "module.h"
+#include "gen.h"
 #include "../stdlib/stdlib.h"
 
 _Static_assert(sizeof(wy_Value) == sizeof(Value), "wy_Value must mirror Value");
@@ -40,10 +41,14 @@ typedef struct ApiFunction {
   void *userdata;
 } ApiFunction;
 
-/* The C data of an instance made by wy_new_instance */
+/* The C side of an instance of a wy_class class: its wy_new_instance /
+** wy_set_instance_data payload and its wy_class_slots Values. It lives in
+** the same allocation as the ForeignObj, right after it. */
 typedef struct ApiBox {
   void *data;
   wy_Finalizer finalize;
+  int nslots;
+  Value slots[];
 } ApiBox;
 
 /* C modules registered through wy_register_module */
@@ -778,19 +783,42 @@ void wy_set_memory_limit(wy_State *W, size_t bytes) { W->mem_limit = bytes; }
 
 static void api_box_finalize(VM *vm, void *data) {
   ApiBox *box = data;
-  if (!box) return;
-  if (box->finalize && box->data) box->finalize(box->data);
-  free(box);
+  if (box && box->finalize && box->data) box->finalize(box->data);
+}
+
+static void api_box_trace(VM *vm, void *data) {
+  ApiBox *box = data;
+  for (int i = 0; i < box->nslots; i++) gc_mark_value(vm, box->slots[i]);
+}
+
+/* the slot count of a class: its own, or the nearest ancestor's that has one */
+static int slot_count(Type *t) {
+  for (; t; t = t->base)
+    if ((t->obj.flags & TYPE_OBJ_EXT) && TYPE_EXT(t)->host_slots) return TYPE_EXT(t)->host_slots;
+  return 0;
+}
+
+/* an instance of a C class: the ForeignObj with its ApiBox after it */
+static ForeignObj *api_instance_new(VM *vm, Type *type) {
+  int n = slot_count(type);
+  size_t size = sizeof(ForeignObj) + sizeof(ApiBox) + (size_t)n * sizeof(Value);
+  ForeignObj *o = gc_alloc_obj(vm, size, K_FOREIGN, type);
+  if (!o) return NULL;
+  ApiBox *box = (ApiBox *)(o + 1);
+  box->data = NULL;
+  box->finalize = NULL;
+  box->nslots = n;
+  for (int i = 0; i < n; i++) box->slots[i] = V_UNDEF;
+  o->dict = NULL;
+  o->data = box;
+  o->trace = n ? api_box_trace : NULL;
+  o->finalize = api_box_finalize;
+  return o;
 }
 
 static Value foreign_construct(VM *vm, Type *type, Value *args, int nargs, TupleObj *kwnames) {
-  ApiBox *box = calloc(1, sizeof *box);
-  if (!box) return exc_no_memory(vm);
-  ForeignObj *o = foreign_new(vm, type, box, NULL, api_box_finalize);
-  if (!o) {
-    free(box);
-    return V_UNDEF;
-  }
+  ForeignObj *o = api_instance_new(vm, type);
+  if (!o) return V_UNDEF;
   Value self = v_obj(o);
   Value init = type_lookup(vm, type, NAME(vm, __init__));
   if (IS_UNDEF(init)) return self;
@@ -880,18 +908,11 @@ wy_Value wy_new_instance(wy_State *W, wy_Value cls, void *data, wy_Finalizer fin
     exc_type_error(W, "wy_new_instance: expected a class made by wy_class");
     return wy_error();
   }
-  ApiBox *box = calloc(1, sizeof *box);
-  if (!box) {
-    exc_no_memory(W);
-    return wy_error();
-  }
+  ForeignObj *o = api_instance_new(W, AS_TYPE(c));
+  if (!o) return wy_error();
+  ApiBox *box = o->data;
   box->data = data;
   box->finalize = finalize;
-  ForeignObj *o = foreign_new(W, AS_TYPE(c), box, NULL, api_box_finalize);
-  if (!o) {
-    free(box);
-    return wy_error();
-  }
   return scoped(W, v_obj(o));
 }
 
@@ -921,4 +942,132 @@ int wy_set_instance_data(wy_State *W, wy_Value obj, void *data, wy_Finalizer fin
   box->data = data;
   box->finalize = finalize;
   return 0;
+}
+
+/* ---- value slots ---- */
+
+int wy_class_slots(wy_State *W, wy_Value cls, int n) {
+  Value c = to_value(cls);
+  if (!IS_TYPE(c) || AS_TYPE(c)->layout != K_FOREIGN || !(AS_OBJ(c)->flags & TYPE_OBJ_EXT) || n < 0 ||
+      n > 4096) {
+    exc_type_error(W, "wy_class_slots: expected a class made by wy_class and a count from 0 to 4096");
+    return -1;
+  }
+  TYPE_EXT(AS_TYPE(c))->host_slots = n;
+  return 0;
+}
+
+static ApiBox *slot_box(wy_State *W, wy_Value obj, int i) {
+  Value o = to_value(obj);
+  if (!IS_FOREIGN(o) || AS_FOREIGN(o)->finalize != api_box_finalize) {
+    exc_type_error(W, "wy_slot: '%T' object is not an instance of a class made by wy_class", o);
+    return NULL;
+  }
+  ApiBox *box = AS_FOREIGN(o)->data;
+  if (i < 0 || i >= box->nslots) {
+    exc_raise(W, EXC(W, IndexError), "wy_slot: slot %d out of range (the class has %d)", i, box->nslots);
+    return NULL;
+  }
+  return box;
+}
+
+int wy_get_slot(wy_State *W, wy_Value obj, int i, wy_Value *out) {
+  ApiBox *box = slot_box(W, obj, i);
+  if (!box) return -1;
+  if (IS_UNDEF(box->slots[i])) return 0;
+  *out = scoped(W, box->slots[i]);
+  return 1;
+}
+
+int wy_set_slot(wy_State *W, wy_Value obj, int i, wy_Value value) {
+  ApiBox *box = slot_box(W, obj, i);
+  if (!box) return -1;
+  box->slots[i] = to_value(value);
+  return 0;
+}
+
+/* ---- generators, types and calls: the shortcuts C modules need ---- */
+
+int wy_send(wy_State *W, wy_Value it, wy_Value value, wy_Value *out) {
+  Value r = V_NONE, v = to_value(it);
+  int rc;
+  if (IS_GEN(v)) {
+    rc = gen_send(W, AS_GEN(v), to_value(value), &r);
+  } else if (IS_NONE(to_value(value))) {
+    /* next(it), with next()'s "is not an iterator" TypeError */
+    r = obj_next(W, v);
+    if (IS_UNDEF(r)) {
+      if (W->curexc) return -1;
+      *out = wy_none();
+      return 0;
+    }
+    rc = 1;
+  } else {
+    rc = gen_iter_send(W, v, to_value(value), &r);
+  }
+  if (rc < 0) return -1;
+  *out = scoped(W, r);
+  return rc;
+}
+
+int wy_throw(wy_State *W, wy_Value it, wy_Value exc, wy_Value *out) {
+  Value v = to_value(it), e = to_value(exc);
+  if (!IS_EXC(e)) {
+    exc_type_error(W, "exceptions must derive from BaseException");
+    return -1;
+  }
+  if (!IS_GEN(v)) {
+    /* any other iterator: its throw() method, whose StopIteration is
+    ** passed on as an error (only a generator's finishing is a return) */
+    wy_Value r = wy_call_method(W, it, "throw", 1, &exc);
+    if (wy_is_error(r)) return -1;
+    *out = r;
+    return 1;
+  }
+  Value r = V_NONE;
+  int rc = gen_throw(W, AS_GEN(v), AS_EXC(e), &r);
+  if (rc < 0) return -1;
+  *out = scoped(W, r);
+  return rc;
+}
+
+wy_Value wy_type_of(wy_State *W, wy_Value v) { return scoped(W, v_obj(obj_type(W, to_value(v)))); }
+
+int wy_isinstance(wy_State *W, wy_Value v, wy_Value cls) { return obj_is_instance(W, to_value(v), to_value(cls)); }
+
+int wy_issubclass(wy_State *W, wy_Value cls, wy_Value classinfo) {
+  return obj_is_subclass(W, to_value(cls), to_value(classinfo));
+}
+
+wy_Value wy_lookup_special(wy_State *W, wy_Value obj, const char *name) {
+  StrObj *n = api_name(W, name);
+  if (!n) return wy_error();
+  Type *t = obj_type(W, to_value(obj));
+  Value f = type_lookup(W, t, n);
+  /* plain functions are what getattr(type(obj), name) gives back as they are */
+  if (IS_KIND(f, K_FUNC) || IS_KIND(f, K_NATIVE)) return scoped(W, f);
+  return scoped(W, obj_getattr(W, v_obj(t), n));
+}
+
+wy_Value wy_call_args(wy_State *W, wy_Value callable, wy_Value args, wy_Value kwargs) {
+  Value a = to_value(args);
+  if (!IS_TUPLE(a)) {
+    exc_type_error(W, "wy_call_args: the arguments must be a tuple, not '%T'", a);
+    return wy_error();
+  }
+  return wy_call_kw(W, callable, (int)AS_TUPLE(a)->len, (const wy_Value *)AS_TUPLE(a)->items, kwargs);
+}
+
+wy_Value wy_list_pop(wy_State *W, wy_Value list) {
+  Value l = to_value(list);
+  if (!IS_LIST(l)) {
+    exc_type_error(W, "wy_list_pop: expected a list, got '%T'", l);
+    return wy_error();
+  }
+  ListObj *lo = AS_LIST(l);
+  if (lo->len == 0) {
+    exc_raise(W, EXC(W, IndexError), "pop from empty list");
+    return wy_error();
+  }
+  return scoped(W, lo->items[--lo->len]);
 }

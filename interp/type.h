@@ -107,6 +107,7 @@ typedef struct TypeExt {
   Value singleton;           /* NotImplemented / Ellipsis, kept alive by its type */
   int registry_index;        /* index in state->classes, or -1 */
   bool has_subclasses;       /* a class was made with this one among its bases */
+  int host_slots;            /* wy_class_slots: Value slots of each instance (C classes) */
 } TypeExt;
 
 #define TYPE_EXT(t) ((TypeExt *)(t))

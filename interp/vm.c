@@ -738,6 +738,13 @@ dispatch:
           DISPATCH();
         }
       }
+      /* the cache also says the type has no descriptor for name: a new
+      ** attribute (self.x = … in __init__) goes straight into the dict */
+      SYNC();
+      if (!d && !(d = AS_INSTANCE(o)->dict = dict_new(vm))) goto error;
+      if (dict_set_str(vm, d, name, v) < 0) goto error;
+      sp -= 2;
+      DISPATCH();
     }
     SYNC();
     if (store_attr_slow(vm, o, name, v, c) < 0) goto error;

@@ -176,6 +176,49 @@ void wy_interrupt(wy_State *W);
 ** waits on I/O) and must stop on Ctrl-C. */
 int wy_check_interrupt(wy_State *W);
 
+/* ---- shortcuts for C modules: state in slots, generators, types ---- */
+/* Give each instance of a wy_class class n Value slots: C state that the
+** collector keeps alive and scripts cannot see (subclasses inherit them).
+** Call before the first instance is made. */
+int wy_class_slots(wy_State *W, wy_Value cls, int n);
+/* 1 with *out = slot i, 0 when the slot is empty, -1 on a bad object/index */
+int wy_get_slot(wy_State *W, wy_Value obj, int i, wy_Value *out);
+/* store value in slot i (wy_error() empties it); -1 on a bad object/index */
+int wy_set_slot(wy_State *W, wy_Value obj, int i, wy_Value value);
+/* Resume a generator (or any iterator, through __next__/send) with value:
+** 1 when it yielded (*out = the value), 0 when it finished (*out = its
+** return value, no StopIteration is made), -1 with an exception raised. */
+int wy_send(wy_State *W, wy_Value it, wy_Value value, wy_Value *out);
+/* gen.throw(exc) with the same results; for an object that is not a
+** generator its throw() method is called and a StopIteration from it is
+** reported as an error (-1), as Python code would see it */
+int wy_throw(wy_State *W, wy_Value it, wy_Value exc, wy_Value *out);
+wy_Value wy_type_of(wy_State *W, wy_Value v);                       /* type(v) */
+int wy_isinstance(wy_State *W, wy_Value v, wy_Value cls);           /* 1/0/-1 */
+int wy_issubclass(wy_State *W, wy_Value cls, wy_Value classinfo);   /* 1/0/-1 */
+/* getattr(type(obj), name): how the with statement finds __enter__ */
+wy_Value wy_lookup_special(wy_State *W, wy_Value obj, const char *name);
+/* callable(*args, **kwargs): args a tuple, kwargs a dict or None */
+wy_Value wy_call_args(wy_State *W, wy_Value callable, wy_Value args, wy_Value kwargs);
+wy_Value wy_list_pop(wy_State *W, wy_Value list);   /* list.pop() */
+
+/* ---- interactive use (the REPL) ---- */
+enum { WY_SOURCE_COMPLETE = 0, WY_SOURCE_INCOMPLETE = 1, WY_SOURCE_ERROR = 2 };
+/* Whether src — the lines typed so far, each ended by '\n' — is one
+** complete statement, needs more lines ("... "), or is a syntax error
+** (wy_run_interactive then raises it), decided as python3's REPL does: a
+** compound statement ends only at an empty line; an open bracket, string
+** or backslash continuation always asks for more. */
+int wy_source_status(wy_State *W, const char *src);
+/* Run one interactive statement in __main__, compiled in Python's 'single'
+** mode: the value of an expression statement is printed with repr (unless
+** None) and kept in builtins._ . Returns as wy_run_string. */
+int wy_run_interactive(wy_State *W, const char *src, const char *filename);
+/* __main__'s namespace (a dict), made on first use */
+wy_Value wy_main_globals(wy_State *W);
+/* the value of a Python expression evaluated in __main__'s namespace */
+wy_Value wy_eval(wy_State *W, const char *expr);
+
 /* ---- tracing: the context-manager protocol step by step (docs/tracing.md) ---- */
 typedef enum { WY_TRACE_OFF = 0, WY_TRACE_TEXT = 1, WY_TRACE_JSON = 2 } wy_TraceFormat;
 /* Send trace events to out (line-flushed) as readable text or JSON lines;

@@ -4,23 +4,16 @@
 ** redirect_stdout / redirect_stderr and chdir, following CPython 3.11's
 ** Lib/contextlib.py. ExitStack lives in exitstack.c. Uses withy.h only.
 **
-** The Python-visible state of every object is kept in instance attributes
-** (gen, func, args, kwds, _exceptions, thing, …), as in CPython, so the
-** collector sees it and nothing here needs a finalizer. */
+** The state of the objects on hot paths (a @contextmanager object's gen,
+** func, args and kwds; suppress's exceptions; the function objects) lives
+** in value slots (wy_class_slots): the collector sees it, nothing needs a
+** finalizer, and no attribute dict is made per object. Python sees the
+** same attributes CPython has, through properties over the slots. The
+** rest keeps plain instance attributes, as in CPython. */
 #include <string.h>
 #include "stdlib.h"
 
 /* ---- small helpers ---- */
-
-static wy_Value type_of(wy_State *W, wy_Value v) { return wy_call(W, wy_builtin(W, "type"), 1, &v); }
-
-/* isinstance(v, <builtin class name>): 1/0/-1 */
-static int is_instance(wy_State *W, wy_Value v, const char *cls) {
-  wy_Value args[2] = {v, wy_builtin(W, cls)};
-  if (wy_is_error(args[1])) return -1;
-  wy_Value r = wy_call(W, wy_builtin(W, "isinstance"), 2, args);
-  return wy_is_error(r) ? -1 : wy_truthy(W, r);
-}
 
 /* set an attribute that may legitimately be refused (on a function, a
 ** traceback slot): the failure is dropped */
@@ -40,20 +33,6 @@ static void wraps(wy_State *W, wy_Value wrapper, wy_Value wrapped) {
   copy_attr(W, wrapper, wrapped, "__qualname__");
   copy_attr(W, wrapper, wrapped, "__doc__");
   try_setattr(W, wrapper, "__wrapped__", wrapped);
-}
-
-/* f(*args, **kwds) with args a tuple and kwds a dict (or None) */
-static wy_Value call_with(wy_State *W, wy_Value f, wy_Value args, wy_Value kwds) {
-  int64_t n = wy_len(W, args);
-  if (n < 0) return wy_error();
-  if (n > 64) return wy_raise(W, "TypeError", "withy: too many arguments for contextlib");
-  wy_Value items[64];
-  for (int64_t i = 0; i < n; i++) {
-    items[i] = wy_getitem(W, args, wy_int(i));
-    if (wy_is_error(items[i])) return wy_error();
-  }
-  if (wy_is_error(kwds)) kwds = wy_none();
-  return wy_call_kw(W, f, (int)n, items, kwds);
 }
 
 /* argv[1..] as a tuple, and kwargs as a dict (never None) */
@@ -83,19 +62,68 @@ static wy_Value runtime_error_from_none(wy_State *W, const char *msg) {
   return wy_raise_value(W, exc);
 }
 
+/* ---- attributes kept in slots ---- */
+
+typedef struct SlotAttr {
+  int index;
+  const char *name;
+} SlotAttr;
+
+static wy_Value slot_get(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  const SlotAttr *a = ud;
+  wy_Value v;
+  if (need_self(W, argc) < 0) return wy_error();
+  int k = wy_get_slot(W, argv[0], a->index, &v);
+  if (k < 0) return wy_error();
+  if (k == 0)
+    return wy_raise(W, "AttributeError", "'%s' object has no attribute '%s'", wy_type_name(W, argv[0]), a->name);
+  return v;
+}
+
+static wy_Value slot_set(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  const SlotAttr *a = ud;
+  if (argc != 2) return wy_raise(W, "TypeError", "expected 1 argument");
+  return wy_set_slot(W, argv[0], a->index, argv[1]) < 0 ? wy_error() : wy_none();
+}
+
+/* the attributes of a class whose values live in slots */
+static int slot_properties(wy_State *W, wy_Value cls, const SlotAttr *attrs, int nslots) {
+  if (wy_class_slots(W, cls, nslots) < 0) return -1;
+  for (const SlotAttr *a = attrs; a->name; a++) {
+    wy_Value get = wy_function(W, a->name, slot_get, (void *)a);
+    wy_Value set = wy_function(W, a->name, slot_set, (void *)a);
+    wy_Value prop = wy_is_error(get) || wy_is_error(set) ? wy_error() : wy_property(W, get, set);
+    if (wy_is_error(prop) || wy_class_set(W, cls, a->name, prop) < 0) return -1;
+  }
+  return 0;
+}
+
+/* slot i of obj, raising the AttributeError of `name` when it is empty */
+static wy_Value slot_or_raise(wy_State *W, wy_Value obj, int i, const char *name) {
+  wy_Value v;
+  int k = wy_get_slot(W, obj, i, &v);
+  if (k > 0) return v;
+  if (k == 0) wy_raise(W, "AttributeError", "'%s' object has no attribute '%s'", wy_type_name(W, obj), name);
+  return wy_error();
+}
+
 typedef struct ContextlibState {
   wy_Pin *gcm_class;
   wy_Pin *fn_class;   /* the callables contextmanager / ContextDecorator return */
 } ContextlibState;
 
 enum { FN_HELPER = 0, FN_DECORATED = 1 };
+/* the function-like objects' slots: what kind of call, and its two operands
+** (helper: the generator function; decorated: the decorator and the function) */
+enum { FN_KIND, FN_A, FN_B, FN_NSLOTS };
 
 /* a function-like object (it takes attributes, binds as a method) whose
-** calls go to the C code of `kind` with `data` */
-static wy_Value make_fn(wy_State *W, ContextlibState *st, int kind, wy_Value data, wy_Value wrapped) {
+** calls go to the C code of `kind` with its operands a and b */
+static wy_Value make_fn(wy_State *W, ContextlibState *st, int kind, wy_Value a, wy_Value b, wy_Value wrapped) {
   wy_Value f = wy_new_instance(W, wy_pinned(st->fn_class), NULL, NULL);
   if (wy_is_error(f)) return f;
-  if (wy_setattr(W, f, "_wy_kind", wy_int(kind)) < 0 || wy_setattr(W, f, "_wy_data", data) < 0)
+  if (wy_set_slot(W, f, FN_KIND, wy_int(kind)) < 0 || wy_set_slot(W, f, FN_A, a) < 0 ||
+      wy_set_slot(W, f, FN_B, b) < 0)
     return wy_error();
   wraps(W, f, wrapped);
   return f;
@@ -108,16 +136,14 @@ static wy_Value with_call(wy_State *W, wy_Value cm, wy_Value func, int argc, con
                           wy_Value kw) {
   wy_Value entered = wy_call_method(W, cm, "__enter__", 0, NULL);
   if (wy_is_error(entered)) return entered;
-  wy_Value args = args_tuple(W, argc, argv);
-  if (wy_is_error(args)) return args;
-  wy_Value r = call_with(W, func, args, kw);
+  wy_Value r = wy_call_kw(W, func, argc, argv, kw);
   if (!wy_is_error(r)) {
     wy_Value nones[3] = {wy_none(), wy_none(), wy_none()};
     wy_Value x = wy_call_method(W, cm, "__exit__", 3, nones);
     return wy_is_error(x) ? x : r;
   }
   wy_Value exc = wy_fetch_error(W);
-  wy_Value xargs[3] = {type_of(W, exc), exc, wy_getattr(W, exc, "__traceback__")};
+  wy_Value xargs[3] = {wy_type_of(W, exc), exc, wy_getattr(W, exc, "__traceback__")};
   if (wy_is_error(xargs[0])) return wy_error();
   if (wy_is_error(xargs[2])) {
     wy_clear_error(W);
@@ -140,11 +166,9 @@ static wy_Value with_call(wy_State *W, wy_Value cm, wy_Value func, int argc, con
   return wy_raise_value(W, exc);
 }
 
-/* the function ContextDecorator.__call__ returns: data is (decorator, func) */
-static wy_Value decorated_call(wy_State *W, wy_Value data, int argc, const wy_Value *argv, wy_Value kw) {
-  wy_Value owner = wy_getitem(W, data, wy_int(0));
-  wy_Value func = wy_getitem(W, data, wy_int(1));
-  if (wy_is_error(owner) || wy_is_error(func)) return wy_error();
+/* the function ContextDecorator.__call__ returns */
+static wy_Value decorated_call(wy_State *W, wy_Value owner, wy_Value func, int argc, const wy_Value *argv,
+                              wy_Value kw) {
   wy_Value cm = wy_call_method(W, owner, "_recreate_cm", 0, NULL);
   if (wy_is_error(cm)) return cm;
   return with_call(W, cm, func, argc, argv, kw);
@@ -157,10 +181,7 @@ static wy_Value cd_call(wy_State *W, int argc, const wy_Value *argv, wy_Value kw
   wy_Value a[1];
   if (need_self(W, argc) < 0) return wy_error();
   if (std_args(W, "__call__", argc - 1, argv + 1, kw, names, 1, a) < 0) return wy_error();
-  wy_Value pair[2] = {argv[0], a[0]};
-  wy_Value data = wy_tuple(W, 2, pair);
-  if (wy_is_error(data)) return data;
-  return make_fn(W, st, FN_DECORATED, data, a[0]);
+  return make_fn(W, st, FN_DECORATED, argv[0], a[0], a[0]);
 }
 
 /* ContextDecorator._recreate_cm(self): self */
@@ -205,6 +226,25 @@ static wy_Value raise_and_close(wy_State *W, wy_Value gen, const char *msg) {
   return wy_raise_value(W, exc);
 }
 
+/* the slots of a _GeneratorContextManager: the generator; the function
+** and the arguments it was called with (for _recreate_cm, gone after the
+** first __enter__ as in CPython); the function again, for __doc__ */
+enum { GCM_GEN, GCM_FUNC, GCM_ARGS, GCM_KWDS, GCM_DOC_FUNC, GCM_NSLOTS };
+static const SlotAttr gcm_attrs[] = {
+  {GCM_GEN, "gen"}, {GCM_FUNC, "func"}, {GCM_ARGS, "args"}, {GCM_KWDS, "kwds"}, {0, NULL}
+};
+
+/* fill a fresh _GeneratorContextManager: gen = func(*args, **kwds) */
+static int gcm_setup(wy_State *W, wy_Value self, wy_Value func, wy_Value args, wy_Value kwds) {
+  wy_Value gen = wy_call_args(W, func, args, kwds);
+  if (wy_is_error(gen)) return -1;
+  if (wy_set_slot(W, self, GCM_GEN, gen) < 0 || wy_set_slot(W, self, GCM_FUNC, func) < 0 ||
+      wy_set_slot(W, self, GCM_ARGS, args) < 0 || wy_set_slot(W, self, GCM_KWDS, kwds) < 0 ||
+      wy_set_slot(W, self, GCM_DOC_FUNC, func) < 0)
+    return -1;
+  return 0;
+}
+
 /* _GeneratorContextManager(func, args, kwds) */
 static wy_Value gcm_init(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
   (void)ud;
@@ -213,17 +253,29 @@ static wy_Value gcm_init(wy_State *W, int argc, const wy_Value *argv, wy_Value k
   if (need_self(W, argc) < 0) return wy_error();
   if (std_args(W, "_GeneratorContextManager", argc - 1, argv + 1, kw, names, 3, a) < 0)
     return wy_error();
-  wy_Value self = argv[0];
-  wy_Value gen = call_with(W, a[0], a[1], a[2]);
-  if (wy_is_error(gen)) return gen;
-  if (wy_setattr(W, self, "gen", gen) < 0 || wy_setattr(W, self, "func", a[0]) < 0 ||
-      wy_setattr(W, self, "args", a[1]) < 0 || wy_setattr(W, self, "kwds", a[2]) < 0)
-    return wy_error();
-  /* the generator function's docstring documents the object */
-  wy_Value doc = wy_hasattr(W, a[0], "__doc__") ? wy_getattr(W, a[0], "__doc__") : wy_none();
-  if (!wy_is_error(doc) && !wy_is_none(doc)) try_setattr(W, self, "__doc__", doc);
+  if (!wy_is_none(a[2]) && wy_isinstance(W, a[2], wy_builtin(W, "dict")) != 1) {
+    wy_clear_error(W);
+    return wy_raise(W, "TypeError", "argument after ** must be a mapping, not %s", wy_type_name(W, a[2]));
+  }
+  if (wy_isinstance(W, a[1], wy_builtin(W, "tuple")) != 1) {
+    wy_Value t = wy_call(W, wy_builtin(W, "tuple"), 1, &a[1]);
+    if (wy_is_error(t)) return t;
+    a[1] = t;
+  }
+  return gcm_setup(W, argv[0], a[0], a[1], a[2]) < 0 ? wy_error() : wy_none();
+}
+
+/* __doc__: the generator function's docstring documents the object */
+static wy_Value gcm_doc(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  (void)kw;
+  (void)ud;
+  wy_Value func, doc = wy_none();
+  if (need_self(W, argc) < 0) return wy_error();
+  if (wy_get_slot(W, argv[0], GCM_DOC_FUNC, &func) > 0 && wy_hasattr(W, func, "__doc__"))
+    doc = wy_getattr(W, func, "__doc__");
+  if (!wy_is_error(doc) && !wy_is_none(doc)) return doc;
   wy_clear_error(W);
-  return wy_none();
+  return wy_str(W, "Helper for @contextmanager decorator.");
 }
 
 static wy_Value gcm_recreate(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
@@ -231,10 +283,11 @@ static wy_Value gcm_recreate(wy_State *W, int argc, const wy_Value *argv, wy_Val
   (void)ud;
   if (need_self(W, argc) < 0) return wy_error();
   wy_Value self = argv[0];
-  wy_Value a[3] = {wy_getattr(W, self, "func"), wy_getattr(W, self, "args"), wy_getattr(W, self, "kwds")};
+  wy_Value a[3] = {slot_or_raise(W, self, GCM_FUNC, "func"), slot_or_raise(W, self, GCM_ARGS, "args"),
+                   slot_or_raise(W, self, GCM_KWDS, "kwds")};
   for (int i = 0; i < 3; i++)
     if (wy_is_error(a[i])) return wy_error();
-  wy_Value cls = type_of(W, self);
+  wy_Value cls = wy_type_of(W, self);
   if (wy_is_error(cls)) return cls;
   return wy_call(W, cls, 3, a);
 }
@@ -243,51 +296,32 @@ static wy_Value gcm_enter(wy_State *W, int argc, const wy_Value *argv, wy_Value 
   (void)kw;
   (void)ud;
   if (need_self(W, argc) < 0) return wy_error();
+  wy_Value self = argv[0], gen, r;
   /* as CPython: the recreation data goes at the first __enter__, which makes
   ** the object one-shot (a second __enter__ is an AttributeError on 'args') */
-  static const char *const recreation[] = {"args", "kwds", "func"};
-  for (int i = 0; i < 3; i++)
-    if (wy_delattr(W, argv[0], recreation[i]) < 0) return wy_error();
-  wy_Value gen = wy_getattr(W, argv[0], "gen");
+  if (wy_is_error(slot_or_raise(W, self, GCM_ARGS, "args")) ||
+      wy_is_error(slot_or_raise(W, self, GCM_KWDS, "kwds")) ||
+      wy_is_error(slot_or_raise(W, self, GCM_FUNC, "func")))
+    return wy_error();
+  wy_set_slot(W, self, GCM_ARGS, wy_error());
+  wy_set_slot(W, self, GCM_KWDS, wy_error());
+  wy_set_slot(W, self, GCM_FUNC, wy_error());
+  gen = slot_or_raise(W, self, GCM_GEN, "gen");
   if (wy_is_error(gen)) return gen;
-  wy_Value r = wy_call_method(W, gen, "__next__", 0, NULL);
-  if (wy_is_error(r) && wy_error_matches(W, "StopIteration")) {
-    wy_clear_error(W);
-    return runtime_error_from_none(W, "generator didn't yield");
-  }
+  int k = wy_send(W, gen, wy_none(), &r);
+  if (k < 0) return wy_error();
+  if (k == 0) return runtime_error_from_none(W, "generator didn't yield");
   return r;
 }
 
-static wy_Value gcm_exit(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
-  (void)ud;
-  if (need_self(W, argc) < 0 || std_no_kwargs(W, "__exit__", kw) < 0 ||
-      std_argc(W, "__exit__", argc - 1, 3, 3) < 0)
-    return wy_error();
-  wy_Value self = argv[0], typ = argv[1], value = argv[2], tb = argv[3];
-  wy_Value gen = wy_getattr(W, self, "gen");
-  if (wy_is_error(gen)) return gen;
-  if (wy_is_none(typ)) {
-    wy_Value r = wy_call_method(W, gen, "__next__", 0, NULL);
-    if (!wy_is_error(r)) return raise_and_close(W, gen, "generator didn't stop");
-    if (wy_error_matches(W, "StopIteration")) {
-      wy_clear_error(W);
-      return wy_bool(false);
-    }
-    return r;
-  }
-  if (wy_is_none(value)) {
-    /* a bare exception class: instantiate it, as the throw would */
-    value = wy_call(W, typ, 0, NULL);
-    if (wy_is_error(value)) return value;
-  }
-  wy_Value r = wy_call_method(W, gen, "throw", 1, &value);
-  if (!wy_is_error(r)) return raise_and_close(W, gen, "generator didn't stop after throw()");
+/* __exit__ after the generator's throw() raised exc (value was thrown in) */
+static wy_Value gcm_exit_raised(wy_State *W, wy_Value value, wy_Value tb) {
   wy_Value exc = wy_fetch_error(W);
-  int k = is_instance(W, exc, "StopIteration");
+  int k = wy_isinstance(W, exc, wy_builtin(W, "StopIteration"));
   if (k < 0) return wy_error();
   if (k) {
-    /* the generator returned: suppress, unless the StopIteration is the
-    ** body's own (re-raised by the generator) */
+    /* a StopIteration: suppress, unless it is the body's own (re-raised
+    ** by an iterator that is not a generator) */
     return wy_bool(!wy_is(exc, value));
   }
   if (wy_is(exc, value)) {
@@ -296,11 +330,11 @@ static wy_Value gcm_exit(wy_State *W, int argc, const wy_Value *argv, wy_Value k
     try_setattr(W, exc, "__traceback__", tb);
     return wy_bool(false);
   }
-  k = is_instance(W, exc, "RuntimeError");
+  k = wy_isinstance(W, exc, wy_builtin(W, "RuntimeError"));
   if (k < 0) return wy_error();
   if (k) {
     /* a StopIteration from the body came back wrapped by PEP 479 */
-    int v_stop = is_instance(W, value, "StopIteration");
+    int v_stop = wy_isinstance(W, value, wy_builtin(W, "StopIteration"));
     if (v_stop < 0) return wy_error();
     if (v_stop) {
       wy_Value cause = wy_getattr(W, exc, "__cause__");
@@ -314,14 +348,39 @@ static wy_Value gcm_exit(wy_State *W, int argc, const wy_Value *argv, wy_Value k
   return wy_raise_value(W, exc);
 }
 
-/* the factory contextmanager(func) returns: data is (func, class) */
-static wy_Value cm_helper(wy_State *W, wy_Value data, int argc, const wy_Value *argv, wy_Value kw) {
-  wy_Value func = wy_getitem(W, data, wy_int(0));
-  wy_Value cls = wy_getitem(W, data, wy_int(1));
-  if (wy_is_error(func) || wy_is_error(cls)) return wy_error();
-  wy_Value a[3] = {func, args_tuple(W, argc, argv), kwargs_dict(W, kw)};
-  if (wy_is_error(a[1]) || wy_is_error(a[2])) return wy_error();
-  return wy_call(W, cls, 3, a);
+static wy_Value gcm_exit(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  (void)ud;
+  if (need_self(W, argc) < 0 || std_no_kwargs(W, "__exit__", kw) < 0 ||
+      std_argc(W, "__exit__", argc - 1, 3, 3) < 0)
+    return wy_error();
+  wy_Value self = argv[0], typ = argv[1], value = argv[2], tb = argv[3], r;
+  wy_Value gen = slot_or_raise(W, self, GCM_GEN, "gen");
+  if (wy_is_error(gen)) return gen;
+  if (wy_is_none(typ)) {
+    int k = wy_send(W, gen, wy_none(), &r);
+    if (k < 0) return wy_error();
+    if (k == 0) return wy_bool(false);
+    return raise_and_close(W, gen, "generator didn't stop");
+  }
+  if (wy_is_none(value)) {
+    /* a bare exception class: instantiate it, as the throw would */
+    value = wy_call(W, typ, 0, NULL);
+    if (wy_is_error(value)) return value;
+  }
+  int k = wy_throw(W, gen, value, &r);
+  if (k < 0) return gcm_exit_raised(W, value, tb);
+  if (k == 0) return wy_bool(true);   /* the generator finished: suppressed */
+  return raise_and_close(W, gen, "generator didn't stop after throw()");
+}
+
+/* what the factory contextmanager(func) returns does when called */
+static wy_Value cm_helper(wy_State *W, ContextlibState *st, wy_Value func, int argc, const wy_Value *argv,
+                          wy_Value kw) {
+  wy_Value args = args_tuple(W, argc, argv), kwds = kwargs_dict(W, kw);
+  if (wy_is_error(args) || wy_is_error(kwds)) return wy_error();
+  wy_Value self = wy_new_instance(W, wy_pinned(st->gcm_class), NULL, NULL);
+  if (wy_is_error(self)) return self;
+  return gcm_setup(W, self, func, args, kwds) < 0 ? wy_error() : self;
 }
 
 /* contextmanager(func) */
@@ -330,31 +389,30 @@ static wy_Value contextmanager(wy_State *W, int argc, const wy_Value *argv, wy_V
   static const char *const names[] = {"func", NULL};
   wy_Value a[1];
   if (std_args(W, "contextmanager", argc, argv, kw, names, 1, a) < 0) return wy_error();
-  wy_Value pair[2] = {a[0], wy_pinned(st->gcm_class)};
-  wy_Value data = wy_tuple(W, 2, pair);
-  if (wy_is_error(data)) return data;
-  return make_fn(W, st, FN_HELPER, data, a[0]);
+  return make_fn(W, st, FN_HELPER, a[0], wy_none(), a[0]);
 }
 
 /* ---- the function-like objects ---- */
 
-static wy_Value fn_dispatch(wy_State *W, wy_Value fn, int argc, const wy_Value *argv, wy_Value kw) {
-  wy_Value kind = wy_getattr(W, fn, "_wy_kind");
-  wy_Value data = wy_getattr(W, fn, "_wy_data");
+static wy_Value fn_dispatch(wy_State *W, ContextlibState *st, wy_Value fn, int argc, const wy_Value *argv,
+                            wy_Value kw) {
+  wy_Value kind, a, b;
   int64_t k;
-  if (wy_is_error(kind) || wy_is_error(data) || wy_to_int(W, kind, &k) < 0) return wy_error();
-  return k == FN_HELPER ? cm_helper(W, data, argc, argv, kw) : decorated_call(W, data, argc, argv, kw);
+  if (wy_get_slot(W, fn, FN_KIND, &kind) <= 0 || wy_get_slot(W, fn, FN_A, &a) <= 0 ||
+      wy_get_slot(W, fn, FN_B, &b) <= 0 || wy_to_int(W, kind, &k) < 0) {
+    if (!wy_error_pending(W)) wy_raise(W, "TypeError", "contextlib: uninitialized function object");
+    return wy_error();
+  }
+  return k == FN_HELPER ? cm_helper(W, st, a, argc, argv, kw) : decorated_call(W, a, b, argc, argv, kw);
 }
 
 static wy_Value fn_call(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
-  (void)ud;
   if (need_self(W, argc) < 0) return wy_error();
-  return fn_dispatch(W, argv[0], argc - 1, argv + 1, kw);
+  return fn_dispatch(W, ud, argv[0], argc - 1, argv + 1, kw);
 }
 
 /* the bound method fn.__get__(obj) returns: data is (fn, obj) */
 static wy_Value fn_bound_call(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
-  (void)ud;
   wy_Value data = wy_closure_data(W);
   wy_Value fn = wy_getitem(W, data, wy_int(0));
   if (wy_is_error(fn)) return fn;
@@ -363,7 +421,7 @@ static wy_Value fn_bound_call(wy_State *W, int argc, const wy_Value *argv, wy_Va
   items[0] = wy_getitem(W, data, wy_int(1));
   if (wy_is_error(items[0])) return wy_error();
   for (int i = 0; i < argc; i++) items[i + 1] = argv[i];
-  return fn_dispatch(W, fn, argc + 1, items, kw);
+  return fn_dispatch(W, ud, fn, argc + 1, items, kw);
 }
 
 static wy_Value fn_get(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
@@ -377,12 +435,14 @@ static wy_Value fn_get(wy_State *W, int argc, const wy_Value *argv, wy_Value kw,
 
 /* ---- suppress ---- */
 
+static const SlotAttr suppress_attrs[] = {{0, "_exceptions"}, {0, NULL}};
+
 static wy_Value suppress_init(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
   (void)ud;
   if (need_self(W, argc) < 0 || std_no_kwargs(W, "suppress", kw) < 0) return wy_error();
   wy_Value t = wy_tuple(W, argc - 1, argv + 1);
   if (wy_is_error(t)) return t;
-  return wy_setattr(W, argv[0], "_exceptions", t) < 0 ? wy_error() : wy_none();
+  return wy_set_slot(W, argv[0], 0, t) < 0 ? wy_error() : wy_none();
 }
 
 static wy_Value suppress_exit(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
@@ -391,11 +451,9 @@ static wy_Value suppress_exit(wy_State *W, int argc, const wy_Value *argv, wy_Va
       std_argc(W, "__exit__", argc - 1, 3, 3) < 0)
     return wy_error();
   if (wy_is_none(argv[1])) return wy_bool(false);
-  wy_Value a[2] = {argv[1], wy_getattr(W, argv[0], "_exceptions")};
-  if (wy_is_error(a[1])) return a[1];
-  wy_Value r = wy_call(W, wy_builtin(W, "issubclass"), 2, a);
-  if (wy_is_error(r)) return r;
-  int t = wy_truthy(W, r);
+  wy_Value excs = slot_or_raise(W, argv[0], 0, "_exceptions");
+  if (wy_is_error(excs)) return excs;
+  int t = wy_issubclass(W, argv[1], excs);
   return t < 0 ? wy_error() : wy_bool(t);
 }
 
@@ -583,22 +641,28 @@ static int add_class(wy_State *W, wy_Value m, const char *name, const wy_Method 
 int std_contextlib_init(wy_State *W, wy_Value m) {
   ContextlibState *st = std_state_new(W, m, sizeof *st);
   if (!st) return -1;
-  wy_Value gcm;
+  wy_Value gcm, suppress;
   static char stdout_name[] = "stdout", stderr_name[] = "stderr";
   if (add_class(W, m, "AbstractContextManager", abstract_methods, NULL, NULL) < 0 ||
       add_class(W, m, "ContextDecorator", decorator_methods, st, NULL) < 0 ||
       add_class(W, m, "_GeneratorContextManager", gcm_methods, st, &gcm) < 0 ||
-      add_class(W, m, "suppress", suppress_methods, NULL, NULL) < 0 ||
+      add_class(W, m, "suppress", suppress_methods, NULL, &suppress) < 0 ||
       add_class(W, m, "closing", closing_methods, NULL, NULL) < 0 ||
       add_class(W, m, "nullcontext", nullcontext_methods, NULL, NULL) < 0 ||
       add_class(W, m, "redirect_stdout", redirect_methods, stdout_name, NULL) < 0 ||
       add_class(W, m, "redirect_stderr", redirect_methods, stderr_name, NULL) < 0 ||
       add_class(W, m, "chdir", chdir_methods, NULL, NULL) < 0)
     return -1;
+  if (slot_properties(W, gcm, gcm_attrs, GCM_NSLOTS) < 0 ||
+      slot_properties(W, suppress, suppress_attrs, 1) < 0)
+    return -1;
+  wy_Value doc = wy_function(W, "__doc__", gcm_doc, NULL);
+  doc = wy_is_error(doc) ? doc : wy_property(W, doc, wy_none());
+  if (wy_is_error(doc) || wy_class_set(W, gcm, "__doc__", doc) < 0) return -1;
   st->gcm_class = wy_pin(W, gcm);
   if (!st->gcm_class) return -1;
   wy_Value fn = wy_class(W, "function", wy_none(), fn_methods, st);
-  if (wy_is_error(fn)) return -1;
+  if (wy_is_error(fn) || wy_class_slots(W, fn, FN_NSLOTS) < 0) return -1;
   st->fn_class = wy_pin(W, fn);
   if (!st->fn_class) return -1;
   if (wy_def(W, m, "contextmanager", contextmanager, st) < 0) return -1;

@@ -1,115 +1,66 @@
 /* exitstack.c — contextlib.ExitStack, written against withy.h only.
 **
-** An ExitStack keeps its exit callbacks in a Python list stored in the
-** instance's attribute dict ("_exit_callbacks"), so the collector sees
-** them. Each entry is a callable taking (type, value, traceback):
-**   - enter_context(cm) / push(cm): a wrapper binding type(cm).__exit__ to
-**     cm (what MethodType(cm_exit, cm) is in CPython);
-**   - push(fn): fn itself;
-**   - callback(fn, *args, **kwds): a wrapper calling fn(*args, **kwds) and
-**     ignoring the exception details (its result never suppresses).
+** The stack of exits is a list kept in the instance's value slot 0 (so the
+** collector sees it and no attribute dict is needed). Each entry takes
+** ENTRY_WIDTH consecutive items — kind, a, b, c — so pushing makes no
+** wrapper object:
+**   - ENTRY_CM_EXIT (a = type(cm).__exit__, b = cm): enter_context(cm) and
+**     push(cm); called as a(cm, *exc_details), what MethodType(cm_exit, cm)
+**     does in CPython;
+**   - ENTRY_EXIT_FN (a = fn): push(fn) of any callable; a(*exc_details);
+**   - ENTRY_CALLBACK (a = fn, b = args tuple, c = kwargs dict or None):
+**     callback(fn, *args, **kwds); the exception details are not passed and
+**     the result never suppresses.
+** The kind's ENTRY_ASYNC bit is reserved for AsyncExitStack's awaited exits.
 ** __exit__ unwinds them last-in first-out exactly as CPython 3.11's
 ** _BaseExitStack.__exit__ does, including the repair of __context__
 ** chains when callbacks raise. */
 #include <stdlib.h>
 #include "stdlib.h"
 
-#define CALLBACKS "_exit_callbacks"
+enum { ENTRY_CM_EXIT = 1, ENTRY_EXIT_FN = 2, ENTRY_CALLBACK = 3, ENTRY_ASYNC = 8 };
+enum { ENTRY_WIDTH = 4, SLOT_EXITS = 0, EXITSTACK_NSLOTS = 1 };
 
-static wy_Value type_of(wy_State *W, wy_Value v) {
-  wy_Value type = wy_builtin(W, "type");
-  if (wy_is_error(type)) return type;
-  return wy_call(W, type, 1, &v);
+/* ---- the stack of exits ---- */
+
+static wy_Value exits_of(wy_State *W, wy_Value self) {
+  wy_Value list;
+  int k = wy_get_slot(W, self, SLOT_EXITS, &list);
+  if (k > 0) return list;
+  if (k == 0) {
+    /* a subclass whose __init__ did not call ours: start empty */
+    list = wy_list(W);
+    if (!wy_is_error(list) && wy_set_slot(W, self, SLOT_EXITS, list) < 0) return wy_error();
+    return list;
+  }
+  return wy_error();
 }
 
-/* the items of a tuple or list as a malloc'd array (*n items); NULL on
-** error (an exception is raised) — an empty sequence gives a non-NULL
-** array too */
-static wy_Value *items_of(wy_State *W, wy_Value seq, int skip, int *n) {
-  int64_t len = wy_len(W, seq);
-  if (len < 0) return NULL;
-  int count = len > skip ? (int)(len - skip) : 0;
-  wy_Value *items = malloc(sizeof *items * (size_t)(count + 1));
-  if (!items) {
-    wy_raise(W, "MemoryError", "out of memory");
-    return NULL;
-  }
-  for (int i = 0; i < count; i++) {
-    items[i] = wy_getitem(W, seq, wy_int(i + skip));
-    if (wy_is_error(items[i])) {
-      free(items);
-      return NULL;
+static int push_entry(wy_State *W, wy_Value self, int kind, wy_Value a, wy_Value b, wy_Value c) {
+  wy_Value list = exits_of(W, self);
+  if (wy_is_error(list)) return -1;
+  wy_Value items[ENTRY_WIDTH] = {wy_int(kind), a, b, c};
+  for (int i = 0; i < ENTRY_WIDTH; i++)
+    if (wy_list_append(W, list, items[i]) < 0) return -1;
+  return 0;
+}
+
+/* run one entry with the exception details; its result (a callback's is None) */
+static wy_Value run_entry(wy_State *W, const wy_Value *entry, int ndetails, const wy_Value *details) {
+  int64_t kind;
+  if (wy_to_int(W, entry[0], &kind) < 0) return wy_error();
+  switch (kind & ~ENTRY_ASYNC) {
+    case ENTRY_CM_EXIT: {
+      wy_Value args[4] = {entry[2], details[0], details[1], details[2]};
+      return wy_call(W, entry[1], ndetails + 1, args);
+    }
+    case ENTRY_EXIT_FN:
+      return wy_call(W, entry[1], ndetails, details);
+    default: {
+      wy_Value r = wy_call_args(W, entry[1], entry[2], entry[3]);
+      return wy_is_error(r) ? r : wy_none();
     }
   }
-  *n = count;
-  return items;
-}
-
-/* ---- the wrappers stored on the stack ---- */
-
-/* data: (cm_exit, cm) — calls cm_exit(cm, *args), like a bound method */
-static wy_Value cm_exit_wrapper(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
-  (void)kw;
-  (void)ud;
-  wy_Value data = wy_closure_data(W);
-  wy_Value fn = wy_getitem(W, data, wy_int(0));
-  if (wy_is_error(fn)) return fn;
-  wy_Value cm = wy_getitem(W, data, wy_int(1));
-  if (wy_is_error(cm)) return cm;
-  wy_Value *args = malloc(sizeof *args * (size_t)(argc + 1));
-  if (!args) return wy_raise(W, "MemoryError", "out of memory");
-  args[0] = cm;
-  for (int i = 0; i < argc; i++) args[i + 1] = argv[i];
-  wy_Value r = wy_call(W, fn, argc + 1, args);
-  free(args);
-  return r;
-}
-
-/* Call fn(*args, **kwds). withy.h has no way to pass keyword arguments to
-** a call, so callback() refuses them when registered (see callback). */
-static wy_Value call_args(wy_State *W, wy_Value fn, int argc, const wy_Value *argv, wy_Value kwds) {
-  return wy_call_kw(W, fn, argc, argv, kwds);
-}
-
-/* data: (callback, kwds, *args) — calls callback(*args, **kwds); the
-** exception details it is given are ignored, and so is its result */
-static wy_Value callback_wrapper(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
-  (void)argc;
-  (void)argv;
-  (void)kw;
-  (void)ud;
-  wy_Value data = wy_closure_data(W);
-  wy_Value fn = wy_getitem(W, data, wy_int(0));
-  if (wy_is_error(fn)) return fn;
-  wy_Value kwds = wy_getitem(W, data, wy_int(1));
-  if (wy_is_error(kwds)) return kwds;
-  int n = 0;
-  wy_Value *args = items_of(W, data, 2, &n);
-  if (!args) return wy_error();
-  wy_Value r = call_args(W, fn, n, args, kwds);
-  free(args);
-  if (wy_is_error(r)) return r;
-  return wy_none();
-}
-
-/* ---- helpers on the stack itself ---- */
-
-static wy_Value callbacks_of(wy_State *W, wy_Value self) { return wy_getattr(W, self, CALLBACKS); }
-
-static int push_callback(wy_State *W, wy_Value self, wy_Value cb) {
-  wy_Value list = callbacks_of(W, self);
-  if (wy_is_error(list)) return -1;
-  return wy_list_append(W, list, cb);
-}
-
-static int push_cm_exit(wy_State *W, wy_Value self, wy_Value cm, wy_Value cm_exit) {
-  wy_Value pair[2] = {cm_exit, cm};
-  wy_Value data = wy_tuple(W, 2, pair);
-  if (wy_is_error(data)) return -1;
-  wy_Value wrapper = wy_closure(W, "_exit_wrapper", cm_exit_wrapper, data);
-  if (wy_is_error(wrapper)) return -1;
-  if (wy_setattr(W, wrapper, "__self__", cm) < 0) wy_clear_error(W);
-  return push_callback(W, self, wrapper);
 }
 
 static int need_self(wy_State *W, int argc, const char *method) {
@@ -133,7 +84,7 @@ static wy_Value es_init(wy_State *W, int argc, const wy_Value *argv, wy_Value kw
   if (need_self(W, argc, "__init__") < 0) return wy_error();
   if (std_no_kwargs(W, "ExitStack", kw) < 0 || no_args(W, argc, "__init__") < 0) return wy_error();
   wy_Value list = wy_list(W);
-  if (wy_is_error(list) || wy_setattr(W, argv[0], CALLBACKS, list) < 0) return wy_error();
+  if (wy_is_error(list) || wy_set_slot(W, argv[0], SLOT_EXITS, list) < 0) return wy_error();
   return wy_none();
 }
 
@@ -176,13 +127,12 @@ static wy_Value es_enter_context(wy_State *W, int argc, const wy_Value *argv, wy
                                              : "_BaseExitStack.enter_context() takes 2 positional arguments but %d were given",
                     argc);
   wy_Value cm = argv[1];
-  wy_Value cls = type_of(W, cm);
-  if (wy_is_error(cls)) return cls;
-  wy_Value enter = wy_getattr(W, cls, "__enter__");
-  wy_Value exit = wy_is_error(enter) ? enter : wy_getattr(W, cls, "__exit__");
+  wy_Value enter = wy_lookup_special(W, cm, "__enter__");
+  wy_Value exit = wy_is_error(enter) ? enter : wy_lookup_special(W, cm, "__exit__");
   if (wy_is_error(exit)) {
     if (!wy_error_matches(W, "AttributeError")) return wy_error();
     wy_clear_error(W);
+    wy_Value cls = wy_type_of(W, cm);
     wy_Value label = class_label(W, cls);
     if (wy_is_error(label)) return label;
     size_t len;
@@ -196,7 +146,7 @@ static wy_Value es_enter_context(wy_State *W, int argc, const wy_Value *argv, wy
   }
   wy_Value result = wy_call(W, enter, 1, &cm);
   if (wy_is_error(result)) return result;
-  if (push_cm_exit(W, argv[0], cm, exit) < 0) return wy_error();
+  if (push_entry(W, argv[0], ENTRY_CM_EXIT, exit, cm, wy_none()) < 0) return wy_error();
   return result;
 }
 
@@ -209,14 +159,13 @@ static wy_Value es_push(wy_State *W, int argc, const wy_Value *argv, wy_Value kw
                                              : "_BaseExitStack.push() takes 2 positional arguments but %d were given",
                     argc);
   wy_Value exit = argv[1];
-  wy_Value cls = type_of(W, exit);
-  if (wy_is_error(cls)) return cls;
-  wy_Value method = wy_getattr(W, cls, "__exit__");
+  wy_Value method = wy_lookup_special(W, exit, "__exit__");
   if (wy_is_error(method)) {
     if (!wy_error_matches(W, "AttributeError")) return wy_error();
     wy_clear_error(W);
-    if (push_callback(W, argv[0], exit) < 0) return wy_error();   /* any callable */
-  } else if (push_cm_exit(W, argv[0], exit, method) < 0) {
+    /* any callable */
+    if (push_entry(W, argv[0], ENTRY_EXIT_FN, exit, wy_none(), wy_none()) < 0) return wy_error();
+  } else if (push_entry(W, argv[0], ENTRY_CM_EXIT, method, exit, wy_none()) < 0) {
     return wy_error();
   }
   return exit;
@@ -227,24 +176,15 @@ static wy_Value es_callback(wy_State *W, int argc, const wy_Value *argv, wy_Valu
   if (need_self(W, argc, "callback") < 0) return wy_error();
   if (argc < 2)
     return wy_raise(W, "TypeError", "_BaseExitStack.callback() missing 1 required positional argument: 'callback'");
-  bool has_kw = false;
+  wy_Value args = wy_tuple(W, argc - 2, argv + 2);
+  if (wy_is_error(args)) return args;
+  wy_Value kwds = wy_none();
   if (!wy_is_none(kw)) {
     int64_t n = wy_len(W, kw);
     if (n < 0) return wy_error();
-    has_kw = n > 0;
+    if (n > 0) kwds = kw;
   }
-  wy_Value *items = malloc(sizeof *items * (size_t)argc);
-  if (!items) return wy_raise(W, "MemoryError", "out of memory");
-  items[0] = argv[1];
-  items[1] = has_kw ? kw : wy_none();
-  for (int i = 2; i < argc; i++) items[i] = argv[i];
-  wy_Value data = wy_tuple(W, argc, items);
-  free(items);
-  if (wy_is_error(data)) return data;
-  wy_Value wrapper = wy_closure(W, "_exit_wrapper", callback_wrapper, data);
-  if (wy_is_error(wrapper)) return wrapper;
-  if (wy_setattr(W, wrapper, "__wrapped__", argv[1]) < 0) wy_clear_error(W);
-  if (push_callback(W, argv[0], wrapper) < 0) return wy_error();
+  if (push_entry(W, argv[0], ENTRY_CALLBACK, argv[1], args, kwds) < 0) return wy_error();
   return argv[1];
 }
 
@@ -252,14 +192,14 @@ static wy_Value es_pop_all(wy_State *W, int argc, const wy_Value *argv, wy_Value
   (void)ud;
   if (need_self(W, argc, "pop_all") < 0) return wy_error();
   if (std_no_kwargs(W, "pop_all", kw) < 0 || no_args(W, argc, "pop_all") < 0) return wy_error();
-  wy_Value cls = type_of(W, argv[0]);
+  wy_Value cls = wy_type_of(W, argv[0]);
   if (wy_is_error(cls)) return cls;
   wy_Value stack = wy_call(W, cls, 0, NULL);
   if (wy_is_error(stack)) return stack;
-  wy_Value list = callbacks_of(W, argv[0]);
-  if (wy_is_error(list) || wy_setattr(W, stack, CALLBACKS, list) < 0) return wy_error();
+  wy_Value list = exits_of(W, argv[0]);
+  if (wy_is_error(list) || wy_set_slot(W, stack, SLOT_EXITS, list) < 0) return wy_error();
   wy_Value fresh = wy_list(W);
-  if (wy_is_error(fresh) || wy_setattr(W, argv[0], CALLBACKS, fresh) < 0) return wy_error();
+  if (wy_is_error(fresh) || wy_set_slot(W, argv[0], SLOT_EXITS, fresh) < 0) return wy_error();
   return stack;
 }
 
@@ -286,17 +226,20 @@ static wy_Value es_exit(wy_State *W, int argc, const wy_Value *argv, wy_Value kw
   bool received_exc = ndetails > 0 && !wy_is_none(argv[1]);
   wy_Value frame_exc = wy_handled_exception(W);
   bool suppressed_exc = false, pending_raise = false;
-  wy_Value list = callbacks_of(W, argv[0]);
+  wy_Value list = exits_of(W, argv[0]);
   if (wy_is_error(list)) return list;
   for (;;) {
     int64_t n = wy_len(W, list);
     if (n < 0) return wy_error();
-    if (n == 0) break;
-    wy_Value cb = wy_call_method(W, list, "pop", 0, NULL);
-    if (wy_is_error(cb)) return cb;
+    if (n < ENTRY_WIDTH) break;
+    wy_Value entry[ENTRY_WIDTH];
+    for (int i = ENTRY_WIDTH - 1; i >= 0; i--) {
+      entry[i] = wy_list_pop(W, list);
+      if (wy_is_error(entry[i])) return entry[i];
+    }
     /* cb(*exc_details): as many as __exit__ was given (CPython passes the
     ** tuple through), three once a callback has replaced them */
-    wy_Value r = wy_call(W, cb, ndetails, details);
+    wy_Value r = run_entry(W, entry, ndetails, details);
     if (!wy_is_error(r)) {
       int t = wy_truthy(W, r);
       if (t < 0) {
@@ -314,7 +257,7 @@ static wy_Value es_exit(wy_State *W, int argc, const wy_Value *argv, wy_Value kw
     wy_Value new_exc = wy_fetch_error(W);
     if (wy_is_none(new_exc)) return wy_error();   /* no exception: cannot happen */
     if (fix_exception_context(W, new_exc, details[1], frame_exc) < 0) return wy_error();
-    wy_Value type = type_of(W, new_exc);
+    wy_Value type = wy_type_of(W, new_exc);
     if (wy_is_error(type)) return type;
     wy_Value tb = wy_getattr(W, new_exc, "__traceback__");
     if (wy_is_error(tb)) {
@@ -360,7 +303,7 @@ int std_exitstack_add(wy_State *W, wy_Value m) {
       {NULL, NULL},
   };
   wy_Value cls = wy_class(W, "ExitStack", wy_none(), methods, NULL);
-  if (wy_is_error(cls)) return -1;
+  if (wy_is_error(cls) || wy_class_slots(W, cls, EXITSTACK_NSLOTS) < 0) return -1;
   wy_Value modname = wy_str(W, "contextlib");
   if (wy_is_error(modname) || wy_setattr(W, cls, "__module__", modname) < 0) wy_clear_error(W);
   return wy_module_set(W, m, "ExitStack", cls);
