@@ -102,9 +102,19 @@ static inline wy_Value to_wy(Value v) {
   return r;
 }
 
+static wy_Value scoped_grow(VM *vm, Value v);
+
 /* root a value in the current API scope and hand it out */
-static wy_Value scoped(VM *vm, Value v) {
+static inline wy_Value scoped(VM *vm, Value v) {
   if (v.tag != VT_OBJ) return to_wy(v);
+  if (vm->api_scope_len < vm->api_scope_cap) {
+    vm->api_scope[vm->api_scope_len++] = v;
+    return to_wy(v);
+  }
+  return scoped_grow(vm, v);
+}
+
+static wy_Value scoped_grow(VM *vm, Value v) {
   if (vm->api_scope_len == vm->api_scope_cap) {
     int cap = vm->api_scope_cap ? vm->api_scope_cap * 2 : 64;
     Value *s = realloc(vm->api_scope, (size_t)cap * sizeof *s);
@@ -969,6 +979,17 @@ static ApiBox *slot_box(wy_State *W, wy_Value obj, int i) {
     return NULL;
   }
   return box;
+}
+
+wy_Value *wy_slots(wy_State *W, wy_Value obj, int *n) {
+  Value o = to_value(obj);
+  if (!IS_FOREIGN(o) || AS_FOREIGN(o)->finalize != api_box_finalize) {
+    exc_type_error(W, "wy_slots: '%T' object is not an instance of a class made by wy_class", o);
+    return NULL;
+  }
+  ApiBox *box = AS_FOREIGN(o)->data;
+  *n = box->nslots;
+  return (wy_Value *)box->slots;
 }
 
 int wy_get_slot(wy_State *W, wy_Value obj, int i, wy_Value *out) {

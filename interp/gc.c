@@ -21,7 +21,7 @@ typedef union GcHeader {
 } GcHeader;
 
 #define HEADER_OF(o) ((GcHeader *)(o) - 1)
-#define GC_MIN_THRESHOLD ((size_t)1 << 20)
+#define GC_MIN_THRESHOLD ((size_t)4 << 20)
 
 /* Small objects (header included, up to GC_POOL_LIMIT bytes) are recycled
 ** through per-size-class free lists instead of going back to malloc: most

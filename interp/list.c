@@ -43,7 +43,9 @@ ListObj *list_new(VM *vm, int64_t cap_hint) {
 /* make room for at least `need` items (amortised growth) */
 static int list_reserve(VM *vm, ListObj *l, int64_t need) {
   if (need <= l->cap) return 0;
-  int64_t cap = l->cap + (l->cap >> 1) + 4;
+  /* small lists double (each realloc copies; stacks of a few dozen items
+  ** are common), big ones grow by half */
+  int64_t cap = l->cap < 8 ? 8 : l->cap < 1024 ? l->cap * 2 : l->cap + (l->cap >> 1);
   if (cap < need) cap = need;
   size_t newsize = gc_array_size((size_t)cap, sizeof(Value));
   Value *items = gc_realloc(vm, l->items, (size_t)l->cap * sizeof(Value), newsize);

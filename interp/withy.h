@@ -185,6 +185,11 @@ int wy_class_slots(wy_State *W, wy_Value cls, int n);
 int wy_get_slot(wy_State *W, wy_Value obj, int i, wy_Value *out);
 /* store value in slot i (wy_error() empties it); -1 on a bad object/index */
 int wy_set_slot(wy_State *W, wy_Value obj, int i, wy_Value value);
+/* The slots themselves (*n of them), for hot paths: read and write them in
+** place (an empty one holds wy_error()). A value read there is kept alive
+** by obj only while it stays in its slot. NULL with TypeError raised when
+** obj is not an instance of a wy_class class. */
+wy_Value *wy_slots(wy_State *W, wy_Value obj, int *n);
 /* Resume a generator (or any iterator, through __next__/send) with value:
 ** 1 when it yielded (*out = the value), 0 when it finished (*out = its
 ** return value, no StopIteration is made), -1 with an exception raised. */

@@ -40,10 +40,6 @@ static wy_Value args_tuple(wy_State *W, int argc, const wy_Value *argv) {
   return wy_tuple(W, argc, argv);
 }
 
-static wy_Value kwargs_dict(wy_State *W, wy_Value kw) {
-  if (!wy_is_none(kw)) return kw;
-  return wy_dict(W);
-}
 
 static int need_self(wy_State *W, int argc) {
   if (argc >= 1) return 0;
@@ -67,6 +63,7 @@ static wy_Value runtime_error_from_none(wy_State *W, const char *msg) {
 typedef struct SlotAttr {
   int index;
   const char *name;
+  bool dict_if_none;   /* None stands for an empty dict made when first read */
 } SlotAttr;
 
 static wy_Value slot_get(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
@@ -77,6 +74,10 @@ static wy_Value slot_get(wy_State *W, int argc, const wy_Value *argv, wy_Value k
   if (k < 0) return wy_error();
   if (k == 0)
     return wy_raise(W, "AttributeError", "'%s' object has no attribute '%s'", wy_type_name(W, argv[0]), a->name);
+  if (a->dict_if_none && wy_is_none(v)) {
+    v = wy_dict(W);
+    if (wy_is_error(v) || wy_set_slot(W, argv[0], a->index, v) < 0) return wy_error();
+  }
   return v;
 }
 
@@ -107,6 +108,17 @@ static wy_Value slot_or_raise(wy_State *W, wy_Value obj, int i, const char *name
   return wy_error();
 }
 
+/* the slots of obj when it has at least n of them (TypeError otherwise) */
+static wy_Value *slots_of(wy_State *W, wy_Value obj, int n) {
+  int have;
+  wy_Value *slots = wy_slots(W, obj, &have);
+  if (slots && have < n) {
+    wy_raise(W, "TypeError", "contextlib: unexpected '%s' object", wy_type_name(W, obj));
+    return NULL;
+  }
+  return slots;
+}
+
 typedef struct ContextlibState {
   wy_Pin *gcm_class;
   wy_Pin *fn_class;   /* the callables contextmanager / ContextDecorator return */
@@ -122,9 +134,11 @@ enum { FN_KIND, FN_A, FN_B, FN_NSLOTS };
 static wy_Value make_fn(wy_State *W, ContextlibState *st, int kind, wy_Value a, wy_Value b, wy_Value wrapped) {
   wy_Value f = wy_new_instance(W, wy_pinned(st->fn_class), NULL, NULL);
   if (wy_is_error(f)) return f;
-  if (wy_set_slot(W, f, FN_KIND, wy_int(kind)) < 0 || wy_set_slot(W, f, FN_A, a) < 0 ||
-      wy_set_slot(W, f, FN_B, b) < 0)
-    return wy_error();
+  wy_Value *slots = slots_of(W, f, FN_NSLOTS);
+  if (!slots) return wy_error();
+  slots[FN_KIND] = wy_int(kind);
+  slots[FN_A] = a;
+  slots[FN_B] = b;
   wraps(W, f, wrapped);
   return f;
 }
@@ -231,17 +245,19 @@ static wy_Value raise_and_close(wy_State *W, wy_Value gen, const char *msg) {
 ** first __enter__ as in CPython); the function again, for __doc__ */
 enum { GCM_GEN, GCM_FUNC, GCM_ARGS, GCM_KWDS, GCM_DOC_FUNC, GCM_NSLOTS };
 static const SlotAttr gcm_attrs[] = {
-  {GCM_GEN, "gen"}, {GCM_FUNC, "func"}, {GCM_ARGS, "args"}, {GCM_KWDS, "kwds"}, {0, NULL}
+  {GCM_GEN, "gen"}, {GCM_FUNC, "func"}, {GCM_ARGS, "args"}, {GCM_KWDS, "kwds", true}, {0, NULL}
 };
 
 /* fill a fresh _GeneratorContextManager: gen = func(*args, **kwds) */
 static int gcm_setup(wy_State *W, wy_Value self, wy_Value func, wy_Value args, wy_Value kwds) {
   wy_Value gen = wy_call_args(W, func, args, kwds);
   if (wy_is_error(gen)) return -1;
-  if (wy_set_slot(W, self, GCM_GEN, gen) < 0 || wy_set_slot(W, self, GCM_FUNC, func) < 0 ||
-      wy_set_slot(W, self, GCM_ARGS, args) < 0 || wy_set_slot(W, self, GCM_KWDS, kwds) < 0 ||
-      wy_set_slot(W, self, GCM_DOC_FUNC, func) < 0)
-    return -1;
+  wy_Value *slots = slots_of(W, self, GCM_NSLOTS);
+  if (!slots) return -1;
+  slots[GCM_GEN] = gen;
+  slots[GCM_FUNC] = slots[GCM_DOC_FUNC] = func;
+  slots[GCM_ARGS] = args;
+  slots[GCM_KWDS] = kwds;
   return 0;
 }
 
@@ -299,13 +315,13 @@ static wy_Value gcm_enter(wy_State *W, int argc, const wy_Value *argv, wy_Value 
   wy_Value self = argv[0], gen, r;
   /* as CPython: the recreation data goes at the first __enter__, which makes
   ** the object one-shot (a second __enter__ is an AttributeError on 'args') */
-  if (wy_is_error(slot_or_raise(W, self, GCM_ARGS, "args")) ||
-      wy_is_error(slot_or_raise(W, self, GCM_KWDS, "kwds")) ||
-      wy_is_error(slot_or_raise(W, self, GCM_FUNC, "func")))
-    return wy_error();
-  wy_set_slot(W, self, GCM_ARGS, wy_error());
-  wy_set_slot(W, self, GCM_KWDS, wy_error());
-  wy_set_slot(W, self, GCM_FUNC, wy_error());
+  wy_Value *slots = slots_of(W, self, GCM_NSLOTS);
+  if (!slots) return wy_error();
+  if (wy_is_error(slots[GCM_ARGS]))
+    return wy_raise(W, "AttributeError", "'%s' object has no attribute 'args'", wy_type_name(W, self));
+  slots[GCM_ARGS] = slots[GCM_KWDS] = slots[GCM_FUNC] = wy_error();
+  /* read through wy_get_slot, which keeps gen alive while it runs even if
+  ** the script rebinds cm.gen meanwhile */
   gen = slot_or_raise(W, self, GCM_GEN, "gen");
   if (wy_is_error(gen)) return gen;
   int k = wy_send(W, gen, wy_none(), &r);
@@ -354,7 +370,7 @@ static wy_Value gcm_exit(wy_State *W, int argc, const wy_Value *argv, wy_Value k
       std_argc(W, "__exit__", argc - 1, 3, 3) < 0)
     return wy_error();
   wy_Value self = argv[0], typ = argv[1], value = argv[2], tb = argv[3], r;
-  wy_Value gen = slot_or_raise(W, self, GCM_GEN, "gen");
+  wy_Value gen = slot_or_raise(W, self, GCM_GEN, "gen");   /* kept alive while it runs */
   if (wy_is_error(gen)) return gen;
   if (wy_is_none(typ)) {
     int k = wy_send(W, gen, wy_none(), &r);
@@ -376,8 +392,9 @@ static wy_Value gcm_exit(wy_State *W, int argc, const wy_Value *argv, wy_Value k
 /* what the factory contextmanager(func) returns does when called */
 static wy_Value cm_helper(wy_State *W, ContextlibState *st, wy_Value func, int argc, const wy_Value *argv,
                           wy_Value kw) {
-  wy_Value args = args_tuple(W, argc, argv), kwds = kwargs_dict(W, kw);
-  if (wy_is_error(args) || wy_is_error(kwds)) return wy_error();
+  /* kwds stays None (read as {}) when there are no keyword arguments */
+  wy_Value args = args_tuple(W, argc, argv), kwds = kw;
+  if (wy_is_error(args)) return wy_error();
   wy_Value self = wy_new_instance(W, wy_pinned(st->gcm_class), NULL, NULL);
   if (wy_is_error(self)) return self;
   return gcm_setup(W, self, func, args, kwds) < 0 ? wy_error() : self;
@@ -396,13 +413,13 @@ static wy_Value contextmanager(wy_State *W, int argc, const wy_Value *argv, wy_V
 
 static wy_Value fn_dispatch(wy_State *W, ContextlibState *st, wy_Value fn, int argc, const wy_Value *argv,
                             wy_Value kw) {
-  wy_Value kind, a, b;
+  wy_Value *slots = slots_of(W, fn, FN_NSLOTS);
+  if (!slots) return wy_error();
   int64_t k;
-  if (wy_get_slot(W, fn, FN_KIND, &kind) <= 0 || wy_get_slot(W, fn, FN_A, &a) <= 0 ||
-      wy_get_slot(W, fn, FN_B, &b) <= 0 || wy_to_int(W, kind, &k) < 0) {
-    if (!wy_error_pending(W)) wy_raise(W, "TypeError", "contextlib: uninitialized function object");
-    return wy_error();
-  }
+  if (wy_is_error(slots[FN_KIND]) || wy_to_int(W, slots[FN_KIND], &k) < 0)
+    return wy_raise(W, "TypeError", "contextlib: uninitialized function object");
+  /* the operands stay in fn's slots, which argv keeps alive, for the call */
+  wy_Value a = slots[FN_A], b = slots[FN_B];
   return k == FN_HELPER ? cm_helper(W, st, a, argc, argv, kw) : decorated_call(W, a, b, argc, argv, kw);
 }
 
