@@ -147,6 +147,80 @@ static int init_closmod(wy_State *W, wy_Value m) {
   return wy_module_set(W, m, "tagged", f);
 }
 
+/* a class keeping a counter in slot 0: Box().bump() returns 1, 2, … */
+static wy_Value box_bump(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  int n;
+  wy_Value *slots = wy_slots(W, argv[0], &n);
+  if (!slots) return wy_error();
+  int64_t count = 0;
+  if (!wy_is_error(slots[0]) && wy_to_int(W, slots[0], &count) < 0) return wy_error();
+  slots[0] = wy_int(count + 1);
+  slots[1] = wy_list(W);   /* an object held only by the slot */
+  return slots[0];
+}
+
+START_TEST(slots_hold_values_the_collector_keeps) {
+  wy_State *W = wy_open();
+  static const wy_Method methods[] = {{"bump", box_bump}, {NULL, NULL}};
+  wy_Value cls = wy_class(W, "Box", wy_none(), methods, NULL);
+  ck_assert_int_eq(wy_class_slots(W, cls, 2), 0);
+  ck_assert_int_eq(wy_set_builtin(W, "Box", cls), 0);
+  ck_assert_int_eq(wy_run_string(W,
+      "class Sub(Box): pass\n"
+      "b = Sub()\n"
+      "junk = [[i] for i in range(200000)]\n"   /* forces collections */
+      "r = (b.bump(), b.bump(), b.bump())\n", "<test>"), WY_OK);
+  wy_Value b = main_attr(W, "b"), v;
+  ck_assert_int_eq(wy_get_slot(W, b, 0, &v), 1);
+  int64_t count = 0;
+  ck_assert_int_eq(wy_to_int(W, v, &count), 0);
+  ck_assert_int_eq(count, 3);
+  ck_assert_int_eq(wy_get_slot(W, b, 1, &v), 1);
+  ck_assert_int_eq(wy_len(W, v), 0);
+  ck_assert_int_eq(wy_get_slot(W, b, 2, &v), -1);   /* out of range */
+  ck_assert(wy_error_matches(W, "IndexError"));
+  wy_clear_error(W);
+  ck_assert_int_eq(wy_set_slot(W, b, 0, wy_error()), 0);
+  ck_assert_int_eq(wy_get_slot(W, b, 0, &v), 0);     /* emptied */
+  int n;
+  ck_assert_ptr_null(wy_slots(W, wy_int(1), &n));
+  ck_assert(wy_error_matches(W, "TypeError"));
+  wy_close(W);
+}
+END_TEST
+
+START_TEST(send_and_throw_drive_a_generator) {
+  wy_State *W = wy_open();
+  ck_assert_int_eq(wy_run_string(W,
+      "def g():\n"
+      "    try:\n"
+      "        x = yield 1\n"
+      "        yield x * 2\n"
+      "    except KeyError:\n"
+      "        return 'caught'\n"
+      "gen = g()\n", "<test>"), WY_OK);
+  wy_Value gen = main_attr(W, "gen"), out;
+  int64_t i = 0;
+  ck_assert_int_eq(wy_send(W, gen, wy_none(), &out), 1);
+  ck_assert_int_eq(wy_to_int(W, out, &i), 0);
+  ck_assert_int_eq(i, 1);
+  ck_assert_int_eq(wy_send(W, gen, wy_int(21), &out), 1);
+  ck_assert_int_eq(wy_to_int(W, out, &i), 0);
+  ck_assert_int_eq(i, 42);
+  wy_Value exc = wy_call(W, wy_builtin(W, "KeyError"), 0, NULL);
+  ck_assert_int_eq(wy_throw(W, gen, exc, &out), 0);   /* finished: no StopIteration */
+  ck_assert_str_eq(wy_to_str(W, out, NULL), "caught");
+  ck_assert(!wy_error_pending(W));
+  ck_assert_int_eq(wy_send(W, gen, wy_none(), &out), 0);   /* exhausted */
+  ck_assert_int_eq(wy_send(W, wy_int(3), wy_none(), &out), -1);
+  ck_assert(wy_error_matches(W, "TypeError"));   /* 'int' object is not an iterator */
+  wy_clear_error(W);
+  ck_assert_int_eq(wy_isinstance(W, exc, wy_builtin(W, "LookupError")), 1);
+  ck_assert_int_eq(wy_issubclass(W, wy_type_of(W, exc), wy_builtin(W, "ValueError")), 0);
+  wy_close(W);
+}
+END_TEST
+
 START_TEST(closures_carry_data_and_bind_like_functions) {
   wy_State *W = wy_open();
   ck_assert_int_eq(wy_register_module(W, "closmod", init_closmod), 0);
@@ -181,6 +255,8 @@ Suite *api_suite(void) {
   tcase_add_test(tc, pinned_value_survives_collection);
   tcase_add_test(tc, memory_limit_gives_memory_error);
   tcase_add_test(tc, closures_carry_data_and_bind_like_functions);
+  tcase_add_test(tc, slots_hold_values_the_collector_keeps);
+  tcase_add_test(tc, send_and_throw_drive_a_generator);
   suite_add_tcase(s, tc);
   return s;
 }
