@@ -24,6 +24,7 @@
 #include "exc.h"
 #include "module.h"
 #include "gen.h"
+#include "trace.h"
 #include "../stdlib/stdlib.h"
 
 _Static_assert(sizeof(wy_Value) == sizeof(Value), "wy_Value must mirror Value");
@@ -784,6 +785,7 @@ void wy_interrupt(wy_State *W) { W->interrupted = 1; }
 int wy_check_interrupt(wy_State *W) {
   if (!W->interrupted) return 0;
   W->interrupted = 0;
+  trace_note_interrupt(W);
   exc_raise(W, EXC(W, KeyboardInterrupt), "");
   return -1;
 }

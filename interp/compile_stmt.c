@@ -338,6 +338,7 @@ static void compile_break_continue(Compiler *c, Stmt *s) {
   UnwindState us;
   unwind_begin(c, &us);
   if (c->failed) return;
+  us.how = is_break ? WITH_EXIT_BREAK : WITH_EXIT_CONTINUE;
   unwind_to(c, &us, loop, false);
   if (is_break) {
     unwind_one(c, &us, loop);
@@ -365,6 +366,7 @@ static void compile_return(Compiler *c, Stmt *s) {
   UnwindState us;
   unwind_begin(c, &us);
   if (c->failed) return;
+  us.how = WITH_EXIT_RETURN;
   unwind_to(c, &us, -1, preserve);
   if (value == NULL) emit_load_none(c);
   else if (!preserve) emit_load_const(c, const_value(c, value));
@@ -626,11 +628,11 @@ static void compile_with_item(Compiler *c, Stmt *s, int item) {
   /* normal exit: exit(None, None, None) */
   u->loc = wloc;
   if (is_async) {
-    emit(c, OP_WITH_EXIT, 1);
+    emit(c, OP_WITH_EXIT, WITH_EXIT_KEEP);
     emit_await(c, 2);
     emit(c, OP_POP_TOP, 0);
   } else {
-    emit(c, OP_WITH_EXIT, 0);
+    emit(c, OP_WITH_EXIT, WITH_EXIT_NORMAL);
   }
   emit_jump(c, OP_JUMP, after);
 

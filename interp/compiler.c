@@ -586,7 +586,7 @@ void pop_fblock(Compiler *c) {
 ** runs under the handler that was current outside the block, so that an
 ** exception raised by __exit__ or by a finally body does not re-enter
 ** the same block's handler. */
-static void unwind_fblock(Compiler *c, const FBlock *fb, bool preserve_tos) {
+static void unwind_fblock(Compiler *c, const FBlock *fb, bool preserve_tos, int how) {
   Unit *u = c->u;
   switch (fb->kind) {
     case FB_WHILE: case FB_TRY_EXCEPT: case FB_EXCEPTION_HANDLER:
@@ -600,11 +600,11 @@ static void unwind_fblock(Compiler *c, const FBlock *fb, bool preserve_tos) {
       u->loc = span_loc(fb->stmt->span);
       if (preserve_tos) emit(c, OP_SWAP, 2);
       if (fb->kind == FB_ASYNC_WITH) {
-        emit(c, OP_WITH_EXIT, 1);
+        emit(c, OP_WITH_EXIT, WITH_EXIT_KEEP | how << 1);
         emit_await(c, 2);
         emit(c, OP_POP_TOP, 0);
       } else {
-        emit(c, OP_WITH_EXIT, 0);
+        emit(c, OP_WITH_EXIT, how << 1);
       }
       u->loc = old;
       return;
@@ -642,6 +642,7 @@ void unwind_begin(Compiler *c, UnwindState *us) {
   us->n = u->nfblocks;
   us->handler = u->cur_handler;
   us->loc = u->loc;
+  us->how = WITH_EXIT_NORMAL;
   us->saved = NULL;
   if (us->n > 0) {
     us->saved = malloc((size_t)us->n * sizeof(FBlock));
@@ -656,7 +657,7 @@ void unwind_to(Compiler *c, UnwindState *us, int stop, bool preserve_tos) {
   for (int i = us->n - 1; i > stop && !c->failed; i--) {
     u->nfblocks = i;
     u->cur_handler = us->saved[i].outer_handler;
-    unwind_fblock(c, &us->saved[i], preserve_tos);
+    unwind_fblock(c, &us->saved[i], preserve_tos, us->how);
   }
   u->loc = us->loc;
 }
@@ -667,7 +668,7 @@ void unwind_one(Compiler *c, UnwindState *us, int index) {
   if (index < 0 || index >= us->n) return;
   u->nfblocks = index;
   u->cur_handler = us->saved[index].outer_handler;
-  unwind_fblock(c, &us->saved[index], false);
+  unwind_fblock(c, &us->saved[index], false, us->how);
   u->loc = us->loc;
 }
 
@@ -735,7 +736,7 @@ int opcode_stack_effect(int op, int arg, bool jump) {
     case OP_RAISE_VARARGS:
       return -arg;
     case OP_WITH_EXIT:
-      return arg ? 0 : -1;
+      return (arg & WITH_EXIT_KEEP) ? 0 : -1;
     case OP_SEND:
       return jump ? -1 : 0;
     case OP_FORMAT_VALUE:

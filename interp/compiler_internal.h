@@ -112,6 +112,7 @@ typedef enum Ctx { CTX_LOAD, CTX_STORE, CTX_DEL } Ctx;
 typedef struct UnwindState {
   FBlock *saved;
   int n;
+  int how;             /* why the blocks are left: a WITH_EXIT_* reason */
   int32_t handler;
   CodeLoc loc;
 } UnwindState;

@@ -4,6 +4,7 @@
 ** syntax errors becoming SyntaxError), vm_handled_exception. */
 #include <stdlib.h>
 #include <string.h>
+#include "trace.h"
 #include "vm.h"
 #include "gc.h"
 #include "exc.h"
@@ -73,6 +74,7 @@ void vm_free(VM *vm) {
   vm->frame = NULL;
   vm->curexc = NULL;
   gc_shutdown(vm);
+  trace_free(vm);   /* after the GC: finalizers may still report leaks */
   frame_pool_free(vm);
   /* tables of the core that live outside the GC heap */
   free(vm->intern);

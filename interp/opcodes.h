@@ -48,12 +48,18 @@
 ** break/continue/return inside the body call the exit first, with the
 ** instructions of that unwinding OUTSIDE the body's protected range (an
 ** exception in __exit__ must not call __exit__ again):
-**     return v  ->  <v>; SWAP 2; WITH_EXIT 0; ...; RETURN_VALUE
+**     return v  ->  <v>; SWAP 2; WITH_EXIT 6; ...; RETURN_VALUE
+** WITH_EXIT's oparg: bit 0 (WITH_EXIT_KEEP) keeps exit's result on the
+** stack (async with awaits it); the bits above say how the body was left
+** (WITH_EXIT_NORMAL, _BREAK, _CONTINUE, _RETURN), which only the tracer reads.
 */
 #ifndef WITHY_OPCODES_H
 #define WITHY_OPCODES_H
 
 #include <stdbool.h>
+
+enum { WITH_EXIT_KEEP = 1 };
+enum { WITH_EXIT_NORMAL = 0, WITH_EXIT_BREAK = 1, WITH_EXIT_CONTINUE = 2, WITH_EXIT_RETURN = 3 };
 
 /* OP(name, comment) */
 #define WY_OPCODES(OP) \

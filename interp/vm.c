@@ -14,6 +14,7 @@
 **  - the opcodes' heavier helpers are in vm_with.c (with, raise, unpack,
 **    merge, format) and gen.c (send, await, async iteration). */
 #include <string.h>
+#include "trace.h"
 #include "vm.h"
 #include "gc.h"
 #include "exc.h"
@@ -65,9 +66,11 @@ static inline void set_float(Value *slot, double f) {
 #if defined(__GNUC__)
 #define COLD __attribute__((noinline, cold))
 #define NOINLINE __attribute__((noinline))
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else
 #define COLD
 #define NOINLINE
+#define UNLIKELY(x) (x)
 #endif
 
 /* inline-cache kinds for LOAD_GLOBAL (stored in InlineCache.key) */
@@ -99,6 +102,7 @@ COLD static void raise_name_error(VM *vm, StrObj *name) {
 COLD static int eval_breaker(VM *vm) {
   if (vm->interrupted) {
     vm->interrupted = 0;
+    trace_note_interrupt(vm);
     ExcObj *e = exc_new(vm, EXC(vm, KeyboardInterrupt), NULL);
     if (e) exc_raise_obj(vm, e);
     return -1;
@@ -1429,6 +1433,13 @@ dispatch:
     Value mgr = TOP();
     Value enter, exit;
     SYNC();
+    if (UNLIKELY(vm->trace)) {
+      Value r;
+      if (trace_before_with(vm, mgr, &exit, &r) < 0) goto error;
+      sp[-1] = exit;
+      PUSH(r);
+      DISPATCH();
+    }
     if (vm_with_lookup(vm, mgr, false, &enter, &exit) < 0) goto error;
     /* [mgr] -> [exit, mgr] while __enter__ runs; its result replaces mgr */
     sp[-1] = exit;
@@ -1458,7 +1469,16 @@ dispatch:
     Value exit = TOP();
     Value none3[4] = {V_NONE, V_NONE, V_NONE, V_NONE};
     SYNC();
-    if (oparg == 0 && IS_BOUND(exit) && IS_FUNC(AS_BOUND(exit)->func)) {
+    if (UNLIKELY(vm->trace)) {
+      Value r;
+      if (trace_with_exit(vm, exit, (int)oparg, &r) < 0) goto error;
+      if (oparg & WITH_EXIT_KEEP)
+        sp[-1] = r;
+      else
+        sp--;
+      DISPATCH();
+    }
+    if (!(oparg & WITH_EXIT_KEEP) && IS_BOUND(exit) && IS_FUNC(AS_BOUND(exit)->func)) {
       Value gen = V_UNDEF;
       FuncObj *fn = AS_FUNC(AS_BOUND(exit)->func);
       Value self = AS_BOUND(exit)->self;
@@ -1479,10 +1499,10 @@ dispatch:
     }
     Value r = obj_call(vm, exit, none3, 3, NULL);
     if (IS_UNDEF(r)) goto error;
-    if (oparg == 0)
-      sp--;
-    else
+    if (oparg & WITH_EXIT_KEEP)
       sp[-1] = r;
+    else
+      sp--;
     DISPATCH();
   }
   TARGET(WITH_EXCEPT_START) {
@@ -1493,6 +1513,12 @@ dispatch:
     args[1] = exc;
     args[2] = (IS_EXC(exc) && AS_EXC(exc)->traceback) ? v_obj(AS_EXC(exc)->traceback) : V_NONE;
     SYNC();
+    if (UNLIKELY(vm->trace)) {
+      Value verdict;
+      if (trace_with_except_start(vm, exit, exc, &verdict) < 0) goto error;
+      PUSH(verdict);
+      DISPATCH();
+    }
     if (IS_BOUND(exit) && IS_FUNC(AS_BOUND(exit)->func)) {
       Value gen = V_UNDEF;
       FuncObj *fn = AS_FUNC(AS_BOUND(exit)->func);

@@ -134,8 +134,10 @@ struct wy_State {
                               the VM just before calling its fn (read by native_data) */
 
   /* --- hooks --- */
-  void *trace;             /* the trace sink (issue: tracing); NULL = off */
   void *host;              /* embedder's user data */
+  struct TraceState *trace; /* trace.h: non-NULL exactly while a trace sink is installed */
+  char **stopped_managers; /* the managers active when the last KeyboardInterrupt hit */
+  int nstopped_managers;
   int64_t instr_budget;    /* < 0 = unlimited; instruction-count cap for sandboxes */
 };
 

@@ -10,6 +10,7 @@
 ** finalizer, and no attribute dict is made per object. Python sees the
 ** same attributes CPython has, through properties over the slots. The
 ** rest keeps plain instance attributes, as in CPython. */
+#include <stdio.h>
 #include <string.h>
 #include "stdlib.h"
 
@@ -248,6 +249,32 @@ static const SlotAttr gcm_attrs[] = {
   {GCM_GEN, "gen"}, {GCM_FUNC, "func"}, {GCM_ARGS, "args"}, {GCM_KWDS, "kwds", true}, {0, NULL}
 };
 
+/* ---- tracing the generator's steps (a no-op when tracing is off) ---- */
+
+/* the description of v as a C string living as long as the call, or NULL */
+static const char *described(wy_State *W, wy_Value v) {
+  if (wy_is_error(v)) return NULL;
+  wy_Value d = wy_describe(W, v);
+  if (wy_is_error(d)) {
+    wy_clear_error(W);
+    return NULL;
+  }
+  return wy_to_str(W, d, NULL);
+}
+
+/* event gen_next or gen_throw: what the generator did, in words ("yielded
+** 1"), with the value it produced or the exception it raised */
+static void trace_gen(wy_State *W, const char *event, wy_Value thrown, const char *what, wy_Value produced,
+                      wy_Value raised, const char *verdict) {
+  if (!wy_tracing(W)) return;
+  char message[300];
+  const char *p = described(W, produced), *r = described(W, raised);
+  snprintf(message, sizeof message, "%s%s%s", what, p || r ? " " : "", p ? p : r ? r : "");
+  wy_TraceEvent ev = {.event = event, .exc = described(W, thrown), .value = p, .message = message,
+                      .verdict = verdict};
+  wy_trace_emit(W, &ev);
+}
+
 /* fill a fresh _GeneratorContextManager: gen = func(*args, **kwds) */
 static int gcm_setup(wy_State *W, wy_Value self, wy_Value func, wy_Value args, wy_Value kwds) {
   wy_Value gen = wy_call_args(W, func, args, kwds);
@@ -294,6 +321,20 @@ static wy_Value gcm_doc(wy_State *W, int argc, const wy_Value *argv, wy_Value kw
   return wy_str(W, "Helper for @contextmanager decorator.");
 }
 
+/* how traces name the object: <contextmanager tx> */
+static wy_Value gcm_trace_repr(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  (void)kw;
+  (void)ud;
+  wy_Value func;
+  if (need_self(W, argc) < 0) return wy_error();
+  wy_Value name = wy_get_slot(W, argv[0], GCM_DOC_FUNC, &func) > 0 ? wy_getattr(W, func, "__name__") : wy_error();
+  const char *text = wy_is_error(name) || !wy_is_str(name) ? NULL : wy_to_str(W, name, NULL);
+  wy_clear_error(W);
+  char buf[200];
+  snprintf(buf, sizeof buf, "<contextmanager %s>", text ? text : "?");
+  return wy_str(W, buf);
+}
+
 static wy_Value gcm_recreate(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
   (void)kw;
   (void)ud;
@@ -325,8 +366,20 @@ static wy_Value gcm_enter(wy_State *W, int argc, const wy_Value *argv, wy_Value 
   gen = slot_or_raise(W, self, GCM_GEN, "gen");
   if (wy_is_error(gen)) return gen;
   int k = wy_send(W, gen, wy_none(), &r);
-  if (k < 0) return wy_error();
-  if (k == 0) return runtime_error_from_none(W, "generator didn't yield");
+  if (k < 0) {
+    if (wy_tracing(W)) {
+      wy_Value e = wy_fetch_error(W);
+      trace_gen(W, "gen_next", wy_error(), "raised", wy_error(), e, "raised");
+      wy_raise_value(W, e);
+    }
+    return wy_error();
+  }
+  if (k == 0) {
+    trace_gen(W, "gen_next", wy_error(), "generator finished without yielding", wy_error(), wy_error(),
+              "error: generator didn't yield");
+    return runtime_error_from_none(W, "generator didn't yield");
+  }
+  trace_gen(W, "gen_next", wy_error(), "yielded", r, wy_error(), NULL);
   return r;
 }
 
@@ -338,11 +391,15 @@ static wy_Value gcm_exit_raised(wy_State *W, wy_Value value, wy_Value tb) {
   if (k) {
     /* a StopIteration: suppress, unless it is the body's own (re-raised
     ** by an iterator that is not a generator) */
-    return wy_bool(!wy_is(exc, value));
+    bool own = wy_is(exc, value);
+    trace_gen(W, "gen_throw", value, own ? "re-raised" : "finished", wy_error(), own ? exc : wy_error(),
+              own ? "propagated" : "suppressed");
+    return wy_bool(!own);
   }
   if (wy_is(exc, value)) {
     /* the exception passed through unchanged: let the with statement
     ** re-raise it with its own traceback */
+    trace_gen(W, "gen_throw", value, "re-raised", wy_error(), exc, "propagated");
     try_setattr(W, exc, "__traceback__", tb);
     return wy_bool(false);
   }
@@ -356,11 +413,13 @@ static wy_Value gcm_exit_raised(wy_State *W, wy_Value value, wy_Value tb) {
       wy_Value cause = wy_getattr(W, exc, "__cause__");
       if (wy_is_error(cause)) return cause;
       if (wy_is(cause, value)) {
+        trace_gen(W, "gen_throw", value, "re-raised it wrapped by PEP 479 as", wy_error(), exc, "propagated");
         try_setattr(W, value, "__traceback__", tb);
         return wy_bool(false);
       }
     }
   }
+  trace_gen(W, "gen_throw", value, "raised another exception", wy_error(), exc, "replaced");
   return wy_raise_value(W, exc);
 }
 
@@ -374,8 +433,19 @@ static wy_Value gcm_exit(wy_State *W, int argc, const wy_Value *argv, wy_Value k
   if (wy_is_error(gen)) return gen;
   if (wy_is_none(typ)) {
     int k = wy_send(W, gen, wy_none(), &r);
-    if (k < 0) return wy_error();
-    if (k == 0) return wy_bool(false);
+    if (k < 0) {
+      if (wy_tracing(W)) {
+        wy_Value e = wy_fetch_error(W);
+        trace_gen(W, "gen_next", wy_error(), "raised", wy_error(), e, "raised");
+        wy_raise_value(W, e);
+      }
+      return wy_error();
+    }
+    if (k == 0) {
+      trace_gen(W, "gen_next", wy_error(), "generator finished", wy_error(), wy_error(), NULL);
+      return wy_bool(false);
+    }
+    trace_gen(W, "gen_next", wy_error(), "yielded again", r, wy_error(), "error: generator didn't stop");
     return raise_and_close(W, gen, "generator didn't stop");
   }
   if (wy_is_none(value)) {
@@ -385,7 +455,11 @@ static wy_Value gcm_exit(wy_State *W, int argc, const wy_Value *argv, wy_Value k
   }
   int k = wy_throw(W, gen, value, &r);
   if (k < 0) return gcm_exit_raised(W, value, tb);
-  if (k == 0) return wy_bool(true);   /* the generator finished: suppressed */
+  if (k == 0) {   /* the generator finished: suppressed */
+    trace_gen(W, "gen_throw", value, "generator finished", wy_error(), wy_error(), "suppressed");
+    return wy_bool(true);
+  }
+  trace_gen(W, "gen_throw", value, "yielded", r, wy_error(), "error: generator didn't stop after throw()");
   return raise_and_close(W, gen, "generator didn't stop after throw()");
 }
 
@@ -624,7 +698,7 @@ static const wy_Method decorator_methods[] = {
 };
 static const wy_Method gcm_methods[] = {
   {"__init__", gcm_init}, {"_recreate_cm", gcm_recreate}, {"__call__", cd_call},
-  {"__enter__", gcm_enter}, {"__exit__", gcm_exit}, {NULL, NULL}
+  {"__enter__", gcm_enter}, {"__exit__", gcm_exit}, {"__trace_repr__", gcm_trace_repr}, {NULL, NULL}
 };
 static const wy_Method fn_methods[] = {
   {"__call__", fn_call}, {"__get__", fn_get}, {NULL, NULL}

@@ -36,13 +36,66 @@ static wy_Value exits_of(wy_State *W, wy_Value self) {
   return wy_error();
 }
 
+static void trace_push(wy_State *W, wy_Value list);
+
 static int push_entry(wy_State *W, wy_Value self, int kind, wy_Value a, wy_Value b, wy_Value c) {
   wy_Value list = exits_of(W, self);
   if (wy_is_error(list)) return -1;
   wy_Value items[ENTRY_WIDTH] = {wy_int(kind), a, b, c};
   for (int i = 0; i < ENTRY_WIDTH; i++)
     if (wy_list_append(W, list, items[i]) < 0) return -1;
+  trace_push(W, list);
   return 0;
+}
+
+/* ---- tracing (a no-op when tracing is off) ---- */
+
+static const char *described(wy_State *W, wy_Value v) {
+  wy_Value d = wy_describe(W, v);
+  if (wy_is_error(d)) {
+    wy_clear_error(W);
+    return "?";
+  }
+  return wy_to_str(W, d, NULL);
+}
+
+/* "#3 <Res object>.__exit__" for the entry at position n (1-based) */
+static void entry_words(wy_State *W, const wy_Value *entry, int64_t n, char *buf, size_t size) {
+  int64_t kind = 0;
+  if (wy_to_int(W, entry[0], &kind) < 0) wy_clear_error(W);
+  switch (kind & ~ENTRY_ASYNC) {
+    case ENTRY_CM_EXIT:
+      snprintf(buf, size, "#%lld %s.__exit__", (long long)n, described(W, entry[2]));
+      break;
+    case ENTRY_EXIT_FN:
+      snprintf(buf, size, "#%lld exit function %s", (long long)n, described(W, entry[1]));
+      break;
+    default:
+      snprintf(buf, size, "#%lld callback %s%s", (long long)n, described(W, entry[1]), described(W, entry[2]));
+  }
+}
+
+static void trace_push(wy_State *W, wy_Value list) {
+  if (!wy_tracing(W)) return;
+  int64_t len = wy_len(W, list);
+  if (len < ENTRY_WIDTH) return;
+  wy_Value entry[ENTRY_WIDTH];
+  for (int i = 0; i < ENTRY_WIDTH; i++) entry[i] = wy_getitem(W, list, wy_int(len - ENTRY_WIDTH + i));
+  char words[400];
+  entry_words(W, entry, len / ENTRY_WIDTH, words, sizeof words);
+  wy_TraceEvent ev = {.event = "stack_push", .message = words};
+  wy_trace_emit(W, &ev);
+}
+
+static void trace_unwind(wy_State *W, const wy_Value *entry, int64_t n, wy_Value result, wy_Value exc,
+                         const char *verdict) {
+  if (!wy_tracing(W)) return;
+  char words[400];
+  entry_words(W, entry, n, words, sizeof words);
+  wy_TraceEvent ev = {.event = "stack_unwind", .message = words, .verdict = verdict,
+                      .result = wy_is_error(result) ? NULL : described(W, result),
+                      .exc = wy_is_error(exc) ? NULL : described(W, exc)};
+  wy_trace_emit(W, &ev);
 }
 
 /* run one entry with the exception details; its result (a callback's is None) */
@@ -240,11 +293,15 @@ static wy_Value es_exit(wy_State *W, int argc, const wy_Value *argv, wy_Value kw
     /* cb(*exc_details): as many as __exit__ was given (CPython passes the
     ** tuple through), three once a callback has replaced them */
     wy_Value r = run_entry(W, entry, ndetails, details);
+    int64_t position = n / ENTRY_WIDTH;
     if (!wy_is_error(r)) {
       int t = wy_truthy(W, r);
       if (t < 0) {
         r = wy_error();
       } else {
+        bool had_exc = !wy_is_none(details[1]);
+        trace_unwind(W, entry, position, r, wy_error(),
+                     !had_exc ? NULL : t ? "suppressed" : "propagated");
         if (t) {
           suppressed_exc = true;
           pending_raise = false;
@@ -256,6 +313,7 @@ static wy_Value es_exit(wy_State *W, int argc, const wy_Value *argv, wy_Value kw
     }
     wy_Value new_exc = wy_fetch_error(W);
     if (wy_is_none(new_exc)) return wy_error();   /* no exception: cannot happen */
+    trace_unwind(W, entry, position, wy_error(), new_exc, wy_is_none(details[1]) ? "raised" : "replaced");
     if (fix_exception_context(W, new_exc, details[1], frame_exc) < 0) return wy_error();
     wy_Value type = wy_type_of(W, new_exc);
     if (wy_is_error(type)) return type;

@@ -46,7 +46,16 @@ typedef struct File {
   /* one buffer: read-ahead (rpos..rlen) or pending writes (wlen) */
   unsigned char *buf;
   size_t rpos, rlen, wlen;
+  wy_State *W;         /* for the trace's leak warning from the finalizer */
+  char *label;         /* "file 'notes.txt'", how traces name it */
 } File;
+
+/* acquire / release / leak events of the trace (no-ops when it is off) */
+static void trace_resource(wy_State *W, File *f, const char *event, const char *message) {
+  if (!W || !f->label || !wy_tracing(W)) return;
+  wy_TraceEvent ev = {.event = event, .manager = f->label, .message = message};
+  wy_trace_emit(W, &ev);
+}
 
 /* ---- C helpers (no Python) ---- */
 
@@ -84,6 +93,7 @@ static void file_free(void *data) {
   File *f = data;
   if (!f) return;
   if (!f->closed) {
+    trace_resource(f->W, f, "leak", "collected by the GC without close(): use `with open(...)`");
     if (f->wlen) (void)raw_flush(f);
     if (f->closefd && f->fd >= 0) close(f->fd);
   }
@@ -91,6 +101,7 @@ static void file_free(void *data) {
   free(f->mode);
   free(f->encoding);
   free(f->newline_out);
+  free(f->label);
   free(f);
 }
 
@@ -460,6 +471,7 @@ static wy_Value f_close(wy_State *W, int argc, const wy_Value *argv, wy_Value kw
   f->closed = true;
   f->wlen = f->rpos = f->rlen = 0;
   if (f->closefd && close(f->fd) < 0 && !err) err = errno;
+  trace_resource(W, f, "release", "(closed)");
   if (err) return os_error(W, err);
   return wy_none();
 }
@@ -742,6 +754,16 @@ static wy_Value b_open(wy_State *W, int argc, const wy_Value *argv, wy_Value kw,
     return obj;
   }
   if (wy_setattr(W, obj, "name", file) < 0) return wy_error();
+  if (wy_tracing(W)) {
+    wy_Value d = wy_describe(W, file);
+    const char *name = wy_is_error(d) ? "?" : wy_to_str(W, d, NULL);
+    char *label = malloc(strlen(name) + 8), words[64];
+    if (label) sprintf(label, "file %s", name);
+    f->W = W;
+    f->label = label;
+    snprintf(words, sizeof words, "(fd %d, mode '%s')", fd, f->mode);
+    trace_resource(W, f, "acquire", words);
+  }
   return obj;
 }
 
