@@ -225,13 +225,46 @@ wy_Value wy_main_globals(wy_State *W);
 wy_Value wy_eval(wy_State *W, const char *expr);
 
 /* ---- tracing: the context-manager protocol step by step (docs/tracing.md) ---- */
+/* One step of the protocol. Every field but event may be NULL (not part of
+** this event); the strings live until the sink returns. */
+typedef struct wy_TraceEvent {
+  const char *event;    /* with, protocol_error, enter, entered, enter_error,
+                           body_exit, exit, exit_result, exit_error, gen_next,
+                           gen_throw, stack_push, stack_unwind, acquire,
+                           release, leak */
+  const char *file;     /* where the script is (filled in by the core) */
+  int line;
+  int depth;            /* managers entered and not yet exited */
+  const char *manager;  /* the manager, described: "<Tx object>" */
+  const char *value;    /* the value the step produced (enter's result, a yielded value) */
+  const char *target;   /* entered: the `as` target, e.g. "tx" */
+  const char *how;      /* body_exit: normal, exception, break, continue, return */
+  const char *exc;      /* the exception involved, e.g. "KeyError('k')" */
+  const char *args;     /* exit: the three arguments, e.g. "(None, None, None)" */
+  const char *result;   /* exit_result: what __exit__ returned */
+  const char *verdict;  /* suppressed, propagated, replaced, raised, finished… */
+  const char *message;  /* the rest, as words */
+} wy_TraceEvent;
+typedef void (*wy_TraceSink)(wy_State *W, const wy_TraceEvent *ev, void *userdata);
+/* Install a sink (NULL turns tracing off). A sink must not call back into
+** the interpreter: it only records or prints what it is given. */
+void wy_set_trace_sink(wy_State *W, wy_TraceSink sink, void *userdata);
+bool wy_tracing(wy_State *W);
+/* for C modules: report ev (file, line and depth are filled in); a no-op
+** when tracing is off */
+void wy_trace_emit(wy_State *W, wy_TraceEvent *ev);
+/* a short description of v for a trace, made without running script code */
+wy_Value wy_describe(wy_State *W, wy_Value v);
+
 typedef enum { WY_TRACE_OFF = 0, WY_TRACE_TEXT = 1, WY_TRACE_JSON = 2 } wy_TraceFormat;
-/* Send trace events to out (line-flushed) as readable text or JSON lines;
-** WY_TRACE_OFF stops tracing. out stays the caller's (never closed). */
+/* The built-in sinks: events to out (line-flushed) as readable text
+** (Unicode when the locale is UTF-8, colour on a terminal unless NO_COLOR
+** is set) or as JSON lines; WY_TRACE_OFF stops tracing. out stays the
+** caller's (never closed). */
 int wy_trace_to_file(wy_State *W, FILE *out, wy_TraceFormat format);
-/* The context managers active now (innermost first) as a list of short
-** descriptions (str); after an uncaught exception, those that were active
-** where it was raised. */
+/* The context managers active now, innermost first, as a list of short
+** descriptions (str); after a run stopped by KeyboardInterrupt, those that
+** were active where it stopped. */
 wy_Value wy_manager_stack(wy_State *W);
 
 /* ---- limits ---- */
