@@ -98,6 +98,14 @@ static bool describe_host(VM *vm, SBuf *b, Value v, Type *t) {
 }
 
 static void describe_into(VM *vm, SBuf *b, Value v, int depth) {
+  if (depth < 0) {
+    /* an exception's message: shown in full up to a longer limit */
+    if (IS_STR(v)) {
+      add_builtin_repr(vm, b, v, 3 * DESCRIBE_STR_MAX);
+      return;
+    }
+    depth = 1;
+  }
   if (!IS_OBJ(v)) {
     add_builtin_repr(vm, b, v, DESCRIBE_STR_MAX);   /* None, bools, ints, floats */
     return;
@@ -110,7 +118,7 @@ static void describe_into(VM *vm, SBuf *b, Value v, int depth) {
     sbuf_adds(b, STR_CSTR(t->name));
     if (e->args && e->args->len == 1) {
       sbuf_addc(b, '(');
-      describe_into(vm, b, e->args->items[0], depth + 1);
+      describe_into(vm, b, e->args->items[0], -1);
       sbuf_addc(b, ')');
     } else {
       describe_items(vm, b, e->args ? e->args->items : NULL, e->args ? e->args->len : 0, depth, "(", ")");
@@ -175,14 +183,25 @@ static void current_place(VM *vm, const char **file, int *line) {
   *line = code_line_at(c, i);
 }
 
-static void deliver(VM *vm, wy_TraceEvent *ev) {
+static void deliver_at(VM *vm, wy_TraceEvent *ev, int line) {
   TraceState *ts = vm->trace;
   if (!ts || ts->in_sink) return;
   current_place(vm, &ev->file, &ev->line);
+  if (line > 0) ev->line = line;
   ev->depth = ts->depth;
   ts->in_sink = true;
   ts->sink(vm, ev, ts->userdata);
   ts->in_sink = false;
+}
+
+static void deliver(VM *vm, wy_TraceEvent *ev) { deliver_at(vm, ev, 0); }
+
+/* the line of the body where exc came out, in the running frame: the head
+** of its traceback is this frame's entry when the with's handler catches it */
+static int line_of_exception(VM *vm, Value exc) {
+  if (!IS_EXC(exc) || !AS_EXC(exc)->traceback || !vm->frame) return 0;
+  TracebackObj *tb = AS_EXC(exc)->traceback;
+  return tb->code == vm->frame->code ? tb->line : 0;
 }
 
 /* an event with up to three described values; NULL values are left out */
@@ -309,7 +328,7 @@ int trace_with_exit(VM *vm, Value exit, int oparg, Value *result) {
 int trace_with_except_start(VM *vm, Value exit, Value exc, Value *result) {
   Described d = {{trace_describe(vm, exit_owner(exit)), trace_describe(vm, exc), NULL}};
   wy_TraceEvent ev = {.event = "body_exit", .manager = d.text[0], .how = "exception", .exc = d.text[1]};
-  deliver(vm, &ev);
+  deliver_at(vm, &ev, line_of_exception(vm, exc));
   leave_depth(vm);
   Value args[3];
   args[0] = v_obj(obj_type(vm, exc));

@@ -313,7 +313,7 @@ static wy_Value es_exit(wy_State *W, int argc, const wy_Value *argv, wy_Value kw
     }
     wy_Value new_exc = wy_fetch_error(W);
     if (wy_is_none(new_exc)) return wy_error();   /* no exception: cannot happen */
-    trace_unwind(W, entry, position, wy_error(), new_exc, wy_is_none(details[1]) ? "raised" : "replaced");
+    trace_unwind(W, entry, position, wy_error(), new_exc, wy_is_none(details[1]) ? NULL : "replaced");
     if (fix_exception_context(W, new_exc, details[1], frame_exc) < 0) return wy_error();
     wy_Value type = wy_type_of(W, new_exc);
     if (wy_is_error(type)) return type;
