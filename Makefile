@@ -24,12 +24,18 @@ CFLAGS  += $(CSTD) $(WARN) $(OPT) $(DEFS) -Iinterp -MMD -MP
 SAN_FLAGS := -fsanitize=address,undefined
 LDFLAGS += $(if $(filter 1,$(SANITIZE)),$(SAN_FLAGS))
 LDLIBS  += -lm
+# GNU readline for the REPL: its pkg-config flags (-D_XOPEN_SOURCE=600) go to
+# the REPL's files only; a static link needs libtinfo named too
+READLINE_CFLAGS ?= $(shell pkg-config --cflags readline 2>/dev/null)
+READLINE_LIBS   ?= -lreadline -ltinfo
 
-CORE_SRC   := $(filter-out interp/main.c,$(wildcard interp/*.c))
+# the withy command (not the library): main.c and the REPL, which alone use readline
+CLI_SRC    := interp/main.c interp/repl.c interp/repl_complete.c
+CORE_SRC   := $(filter-out $(CLI_SRC),$(wildcard interp/*.c))
 STDLIB_SRC := $(wildcard stdlib/*.c)
 CORE_OBJ   := $(CORE_SRC:%.c=$(BUILD)/%.o)
 STDLIB_OBJ := $(STDLIB_SRC:%.c=$(BUILD)/%.o)
-MAIN_OBJ   := $(BUILD)/interp/main.o
+MAIN_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
 LIB        := $(BUILD)/libwithy.a
 
 ifeq ($(SANITIZE),1)
@@ -43,7 +49,7 @@ endif
 STATIC ?= 1
 BIN_LDFLAGS := $(if $(and $(filter 1,$(STATIC)),$(filter-out 1,$(SANITIZE))),-static)
 
-.PHONY: all objs check run install clean unit scripts conformance stress fuzz-smoke deps cli valgrind
+.PHONY: all objs check run install clean unit scripts conformance stress fuzz-smoke deps cli repl trace valgrind
 all: $(BIN) libwithy.a
 
 objs: $(CORE_OBJ) $(STDLIB_OBJ) $(MAIN_OBJ)
@@ -59,11 +65,13 @@ $(LIB): $(CORE_OBJ) $(STDLIB_OBJ)
 libwithy.a: $(LIB)
 	@if [ "$(SANITIZE)" != 1 ]; then cp $(LIB) libwithy.a; fi
 
+$(BUILD)/interp/repl.o $(BUILD)/interp/repl_complete.o: CFLAGS += $(READLINE_CFLAGS)
+
 $(BIN): $(MAIN_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) $(BIN_LDFLAGS) $(MAIN_OBJ) $(LIB) $(LDLIBS) -o $@
+	$(CC) $(LDFLAGS) $(BIN_LDFLAGS) $(MAIN_OBJ) $(LIB) $(READLINE_LIBS) $(LDLIBS) -o $@
 
 $(BUILD)/withy-dynamic: $(MAIN_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) $(MAIN_OBJ) $(LIB) $(LDLIBS) -o $@
+	$(CC) $(LDFLAGS) $(MAIN_OBJ) $(LIB) $(READLINE_LIBS) $(LDLIBS) -o $@
 
 -include $(CORE_OBJ:.o=.d) $(STDLIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)
 
@@ -73,9 +81,10 @@ include tests/tests.mk
 clean:
 	rm -rf build build-san withy libwithy.a
 
-# ---- set up and run: a demo lesson (the REPL replaces it when it exists) ----
-run: deps all
-	./withy tutorials/01-with-basics.wy
+# ---- set up (installing what the build needs) and open the REPL ----
+run: deps
+	@$(MAKE) --no-print-directory all
+	./withy
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig

@@ -36,6 +36,7 @@ stress: $(BIN)
 	WITHY_GC_STRESS=1 tests/run_scripts.sh $(abspath $(BIN))
 	WITHY_GC_STRESS=1 tests/run_scripts.sh $(abspath $(BIN)) tutorials
 	WITHY_GC_STRESS=1 WITHY_SHARED=$(SHARED) tests/run_conformance.sh $(abspath $(BIN))
+	WITHY_GC_STRESS=1 tests/run_trace.sh $(abspath $(BIN))
 
 conformance: $(BIN)
 	WITHY_SHARED=$(SHARED) tests/run_conformance.sh $(abspath $(BIN))
@@ -46,13 +47,25 @@ fuzz-smoke: $(BIN)
 cli: $(BIN)
 	tests/cli_test.sh $(abspath $(BIN))
 
+# the interactive REPL, driven through a pseudo-terminal (python3's pty)
+repl: $(BIN)
+	python3 tests/repl/test_repl.py $(abspath $(BIN))
+
+# the tracing mode: trace goldens (tests/trace/) and "tracing changes nothing"
+# over the whole conformance corpus
+trace: $(BIN)
+	tests/run_trace.sh $(abspath $(BIN))
+	tests/trace_conformance.sh $(abspath $(BIN)) $(SHARED)/conformance
+
 # every test; `make -k check` runs them all even when one fails
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory scripts
 	@$(MAKE) --no-print-directory cli
+	@$(MAKE) --no-print-directory repl
 	@$(MAKE) --no-print-directory conformance
+	@$(MAKE) --no-print-directory trace
 	@$(MAKE) --no-print-directory stress
 	@$(MAKE) --no-print-directory fuzz-smoke
 
