@@ -5,8 +5,8 @@
 **   withy FILE [arg …]      run FILE; sys.argv = [FILE, arg …]
 **   withy -c CODE [arg …]   run CODE; sys.argv = ['-c', arg …]
 **   withy - [arg …]         run standard input; sys.argv = ['-', arg …]
-**   withy                   run standard input (the REPL will take the
-**                           terminal case); sys.argv = ['']
+**   withy                   the REPL (repl.c) on a terminal, else run
+**                           standard input; sys.argv = ['']
 ** Exit status: 0; 1 when an exception escapes (its traceback on stderr);
 ** SystemExit's code; 2 for a bad command line or a file that can't be read.
 */
@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "withy.h"
+#include "repl.h"
 
 #define USAGE_LINE "usage: withy [option] ... [-c cmd | file | -] [arg] ..."
 
@@ -27,6 +28,9 @@ static const char usage_text[] =
   "-c cmd  : program passed in as string (terminates option list)\n"
   "-h      : print this help message and exit (also -? or --help)\n"
   "-V      : print the withy version number and exit (also --version)\n"
+  "--trace[=text|json] : trace every enter, exit, suppression and unwind step\n"
+  "          (on stderr; docs/tracing.md)\n"
+  "--trace-file PATH : write the trace to PATH instead (implies --trace)\n"
   "file    : program read from script file (.wy or .py)\n"
   "-       : program read from stdin (default when no file is given)\n"
   "arg ... : arguments passed to program in sys.argv[1:]\n";
@@ -116,6 +120,8 @@ typedef struct Command {
   const char *file;     /* FILE, or NULL for stdin */
   char **args;          /* sys.argv */
   int nargs;
+  wy_TraceFormat trace; /* --trace */
+  const char *trace_file;
 } Command;
 
 /* Parse the options; returns -1 to go on running, else an exit status. */
@@ -141,6 +147,26 @@ static int parse_command(int argc, char **argv, Command *cmd) {
       i++;
       break;
     }
+    if (strcmp(a, "--trace") == 0 || strcmp(a, "--trace=text") == 0) {
+      cmd->trace = WY_TRACE_TEXT;
+      continue;
+    }
+    if (strcmp(a, "--trace=json") == 0) {
+      cmd->trace = WY_TRACE_JSON;
+      continue;
+    }
+    if (strncmp(a, "--trace-file", 12) == 0 && (a[12] == '=' || a[12] == '\0')) {
+      if (a[12] == '=') {
+        cmd->trace_file = a + 13;
+      } else if (i + 1 < argc) {
+        cmd->trace_file = argv[++i];
+      } else {
+        return bad_usage("option %s needs a PATH", a);
+      }
+      if (cmd->trace == WY_TRACE_OFF) cmd->trace = WY_TRACE_TEXT;
+      continue;
+    }
+    if (strncmp(a, "--trace=", 8) == 0) return bad_usage("unknown trace format in %s (text or json)", a);
     if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
       printf("withy %s\n", WY_VERSION);
       return 0;
@@ -169,6 +195,26 @@ static int parse_command(int argc, char **argv, Command *cmd) {
   return -1;
 }
 
+/* --trace: events go to stderr or the --trace-file; stdout becomes line
+** buffered so that, on a terminal, output and trace interleave truly */
+static int start_trace(wy_State *W, const Command *cmd, FILE **opened) {
+  FILE *out = stderr;
+  if (cmd->trace_file) {
+    out = fopen(cmd->trace_file, "w");
+    if (!out) {
+      fprintf(stderr, "withy: can't open trace file '%s': [Errno %d] %s\n", cmd->trace_file, errno, strerror(errno));
+      return 2;
+    }
+    *opened = out;
+  }
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  if (wy_trace_to_file(W, out, cmd->trace) < 0) {
+    fputs("withy: cannot start tracing (out of memory)\n", stderr);
+    return 2;
+  }
+  return 0;
+}
+
 static int run(wy_State *W, const Command *cmd) {
   if (cmd->code) return wy_run_string(W, cmd->code, "<string>");
   if (cmd->file) return wy_run_file(W, cmd->file);
@@ -190,6 +236,11 @@ int main(int argc, char **argv) {
     free(cmd.args);
     return status;
   }
+  if (argc == 1 && isatty(STDIN_FILENO)) { /* no arguments, a terminal: interactive */
+    status = repl_main(cmd.nargs, cmd.args);
+    free(cmd.args);
+    return status;
+  }
   wy_State *W = wy_open();
   if (!W) {
     fputs("withy: cannot start the interpreter (out of memory)\n", stderr);
@@ -198,6 +249,12 @@ int main(int argc, char **argv) {
   }
   wy_set_argv(W, cmd.nargs, cmd.args);
   install_sigint(W);
+  FILE *trace_out = NULL;
+  if (cmd.trace != WY_TRACE_OFF && start_trace(W, &cmd, &trace_out) != 0) {
+    wy_close(W);
+    free(cmd.args);
+    return 2;
+  }
   int rc = run(W, &cmd);
   bool interrupted = false;
   if (rc == WY_OK) {
@@ -215,6 +272,7 @@ int main(int argc, char **argv) {
   if (fflush(stdout) != 0 && status == 0) status = 120; /* python3's code for a failed flush */
   interrupt_target = NULL;
   wy_close(W);
+  if (trace_out) fclose(trace_out);
   free(cmd.args);
   if (interrupted) { /* die of SIGINT, so the shell sees why (as python3 does) */
     signal(SIGINT, SIG_DFL);

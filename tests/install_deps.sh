@@ -3,7 +3,7 @@
 # something is missing (idempotent; Debian 12). As a normal user it only
 # checks and says what is missing.
 set -u
-pkgs=(check libsubunit-dev pkg-config)
+pkgs=(check libsubunit-dev pkg-config libreadline-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
