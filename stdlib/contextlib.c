@@ -264,9 +264,8 @@ static const char *described(wy_State *W, wy_Value v) {
 
 /* event gen_next or gen_throw: what the generator did, in words ("yielded
 ** 1"), with the value it produced or the exception it raised */
-static void trace_gen(wy_State *W, const char *event, wy_Value thrown, const char *what, wy_Value produced,
-                      wy_Value raised, const char *verdict) {
-  if (!wy_tracing(W)) return;
+static void trace_gen_event(wy_State *W, const char *event, wy_Value thrown, const char *what, wy_Value produced,
+                            wy_Value raised, const char *verdict) {
   char message[300];
   const char *p = described(W, produced), *r = described(W, raised);
   snprintf(message, sizeof message, "%s%s%s", what, p || r ? " " : "", p ? p : r ? r : "");
@@ -274,6 +273,12 @@ static void trace_gen(wy_State *W, const char *event, wy_Value thrown, const cha
                       .verdict = verdict};
   wy_trace_emit(W, &ev);
 }
+
+/* the arguments are only evaluated while tracing */
+#define trace_gen(W, ...)                                     \
+  do {                                                        \
+    if (wy_tracing(W)) trace_gen_event((W), __VA_ARGS__);     \
+  } while (0)
 
 /* fill a fresh _GeneratorContextManager: gen = func(*args, **kwds) */
 static int gcm_setup(wy_State *W, wy_Value self, wy_Value func, wy_Value args, wy_Value kwds) {
