@@ -47,7 +47,18 @@ check "-h prints usage" 0 "usage: withy [option] ... [-c cmd | file | -] [arg] .
 check "--help exits 0" 0 "" "" "$WITHY --help >/dev/null"
 check "unknown option" 2 "" "withy: unknown option -x$NL$USAGE" "$WITHY -x"
 check "unknown long option" 2 "" "withy: unknown option --bogus$NL$USAGE" "$WITHY --bogus"
-check "--trace is not an option yet" 2 "" "withy: unknown option --trace$NL$USAGE" "$WITHY --trace"
+check "--trace=bogus" 2 "" "withy: unknown trace format in --trace=bogus (text or json)$NL$USAGE" "$WITHY --trace=bogus"
+check "--trace-file needs a path" 2 "" "withy: option --trace-file needs a PATH$NL$USAGE" "$WITHY --trace-file"
+check "--trace on stderr, stdout untouched" 0 "1$NL" \
+  "<string>:2: with <suppress object>$NL<string>:2: <suppress object>.__enter__()$NL<string>:2: -> returned None$NL<string>:2: | body finished normally$NL<string>:2: <suppress object>.__exit__(None, None, None)$NL<string>:2: -> returned False$NL" \
+  "LC_ALL=C $WITHY --trace -c 'import contextlib
+with contextlib.suppress(): print(1)'"
+check "--trace=json --trace-file" 0 "" "" \
+  "$WITHY --trace=json --trace-file $TMP/t.json -c 'import contextlib
+with contextlib.nullcontext(): pass' && python3 $(dirname "$0")/trace_json_check.py $TMP/t.json"
+check "--trace-file that cannot be opened" 2 "" \
+  "withy: can't open trace file '/nonexistent/t': [Errno 2] No such file or directory$NL" \
+  "$WITHY --trace-file /nonexistent/t -c pass"
 check "-c without its argument" 2 "" "Argument expected for the -c option$NL$USAGE" "$WITHY -c"
 
 check "-c runs code" 0 "3$NL" "" "$WITHY -c 'print(1 + 2)'"
