@@ -280,6 +280,17 @@ static void trace_gen_event(wy_State *W, const char *event, wy_Value thrown, con
     if (wy_tracing(W)) trace_gen_event((W), __VA_ARGS__);     \
   } while (0)
 
+/* next(gen) as wy_send reports it, with the trace of a generator that raised */
+static int gen_next(wy_State *W, wy_Value gen, wy_Value *r) {
+  int k = wy_send(W, gen, wy_none(), r);
+  if (k < 0 && wy_tracing(W)) {
+    wy_Value e = wy_fetch_error(W);
+    trace_gen(W, "gen_next", wy_error(), "raised", wy_error(), e, "raised");
+    wy_raise_value(W, e);
+  }
+  return k;
+}
+
 /* fill a fresh _GeneratorContextManager: gen = func(*args, **kwds) */
 static int gcm_setup(wy_State *W, wy_Value self, wy_Value func, wy_Value args, wy_Value kwds) {
   wy_Value gen = wy_call_args(W, func, args, kwds);
@@ -370,15 +381,8 @@ static wy_Value gcm_enter(wy_State *W, int argc, const wy_Value *argv, wy_Value 
   ** the script rebinds cm.gen meanwhile */
   gen = slot_or_raise(W, self, GCM_GEN, "gen");
   if (wy_is_error(gen)) return gen;
-  int k = wy_send(W, gen, wy_none(), &r);
-  if (k < 0) {
-    if (wy_tracing(W)) {
-      wy_Value e = wy_fetch_error(W);
-      trace_gen(W, "gen_next", wy_error(), "raised", wy_error(), e, "raised");
-      wy_raise_value(W, e);
-    }
-    return wy_error();
-  }
+  int k = gen_next(W, gen, &r);
+  if (k < 0) return wy_error();
   if (k == 0) {
     trace_gen(W, "gen_next", wy_error(), "generator finished without yielding", wy_error(), wy_error(),
               "error: generator didn't yield");
@@ -437,15 +441,8 @@ static wy_Value gcm_exit(wy_State *W, int argc, const wy_Value *argv, wy_Value k
   wy_Value gen = slot_or_raise(W, self, GCM_GEN, "gen");   /* kept alive while it runs */
   if (wy_is_error(gen)) return gen;
   if (wy_is_none(typ)) {
-    int k = wy_send(W, gen, wy_none(), &r);
-    if (k < 0) {
-      if (wy_tracing(W)) {
-        wy_Value e = wy_fetch_error(W);
-        trace_gen(W, "gen_next", wy_error(), "raised", wy_error(), e, "raised");
-        wy_raise_value(W, e);
-      }
-      return wy_error();
-    }
+    int k = gen_next(W, gen, &r);
+    if (k < 0) return wy_error();
     if (k == 0) {
       trace_gen(W, "gen_next", wy_error(), "generator finished", wy_error(), wy_error(), NULL);
       return wy_bool(false);
