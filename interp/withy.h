@@ -267,6 +267,95 @@ int wy_trace_to_file(wy_State *W, FILE *out, wy_TraceFormat format);
 ** were active where it stopped. */
 wy_Value wy_manager_stack(wy_State *W);
 
+/* ---- async: C coroutines, futures, tasks, the event loop (docs/embedding.md "Async") ----
+** One event loop lives in each wy_State. It runs only inside
+** wy_run_until_complete (asyncio.run is built on it); everything below
+** may be called at any time from the loop's thread, never from another. */
+
+/* A coroutine written in C: a state machine the awaiting code drives.
+** step runs first with how = WY_RESUME_START and in = None. It returns
+**   WY_STEP_AWAIT  *out = an awaitable (coroutine, future, anything with
+**                  __await__) to wait for; when it finishes, step runs
+**                  again with WY_RESUME_VALUE and in = its result, or with
+**                  WY_RESUME_ERROR and its exception pending;
+**   WY_STEP_YIELD  *out is yielded as is to whatever drives the coroutine
+**                  (to a task: None = "run me again soon", a future = "wake
+**                  me when it is done"); the value sent back arrives as
+**                  WY_RESUME_VALUE;
+**   WY_STEP_RETURN *out = the coroutine's result;
+**   WY_STEP_ERROR  after raising (or to let a pending exception go on).
+** A cancellation or close() arrives as WY_RESUME_ERROR with CancelledError
+** or GeneratorExit pending (after the awaited object was told first).
+** On WY_RESUME_ERROR, step either handles the exception (wy_fetch_error)
+** or returns WY_STEP_ERROR with it still pending. state is the
+** coroutine's memory between steps (e.g. a wy_class instance with slots);
+** the coroutine keeps it alive. type(coro).__name__ is "coroutine" and the
+** repr names it `name`, like a Python coroutine. */
+typedef enum { WY_RESUME_START, WY_RESUME_VALUE, WY_RESUME_ERROR } wy_Resume;
+typedef enum { WY_STEP_RETURN, WY_STEP_AWAIT, WY_STEP_YIELD, WY_STEP_ERROR } wy_Step;
+typedef wy_Step (*wy_CoroStep)(wy_State *W, wy_Value state, wy_Resume how, wy_Value in, wy_Value *out);
+wy_Value wy_coroutine(wy_State *W, const char *name, wy_CoroStep step, wy_Value state);
+
+/* The core's async classes, by name: "Future", "Task", "Handle" (what
+** call_soon/call_later return: cancel(), cancelled(), when()),
+** "CancelledError" (a BaseException), "InvalidStateError". asyncio
+** re-exports them. wy_error() + NameError for another name. */
+wy_Value wy_async_class(wy_State *W, const char *name);
+
+/* Futures (asyncio.Future's semantics; awaiting one suspends the task until
+** it is done). Done callbacks run from the loop, soon after, in order. */
+enum { WY_FUTURE_PENDING = 0, WY_FUTURE_DONE = 1, WY_FUTURE_CANCELLED = 2 };
+wy_Value wy_future(wy_State *W);                                 /* a new pending future */
+int wy_future_state(wy_State *W, wy_Value fut);                  /* WY_FUTURE_*, -1 + TypeError if not a future */
+int wy_future_set_result(wy_State *W, wy_Value fut, wy_Value result);  /* -1 + InvalidStateError when done */
+int wy_future_set_exception(wy_State *W, wy_Value fut, wy_Value exc);  /* an exception instance or class */
+/* fut.cancel(msg) (tasks too: the task is told at its await point): 1 when
+** the cancellation was requested, 0 when fut was already done; msg None or a str */
+int wy_future_cancel(wy_State *W, wy_Value fut, wy_Value msg);
+/* fut.result(): its result, or raises its exception / CancelledError /
+** InvalidStateError("Result is not set.") */
+wy_Value wy_future_result(wy_State *W, wy_Value fut);
+/* call cb(W, arg) from the loop once fut is done (right away, soon, if it
+** is); an exception cb leaves pending is reported on stderr like asyncio's
+** "Exception in callback" and cleared */
+typedef void (*wy_Callback)(wy_State *W, wy_Value arg);
+int wy_future_on_done(wy_State *W, wy_Value fut, wy_Callback cb, wy_Value arg);
+
+/* Tasks: a coroutine scheduled on the loop (asyncio.create_task). name: a
+** str, or None for "Task-N". The coroutine starts on the next loop turn. */
+wy_Value wy_task(wy_State *W, wy_Value coro, wy_Value name);
+wy_Value wy_current_task(wy_State *W);     /* the running task, or None */
+wy_Value wy_all_tasks(wy_State *W);        /* a list of the tasks not done yet */
+
+/* The loop. Time is monotonic seconds. call_soon / call_later run
+** callable(*args) (args a tuple or None) and return a Handle whose cancel()
+** stops it. */
+double wy_loop_time(wy_State *W);
+bool wy_loop_running(wy_State *W);
+wy_Value wy_call_soon(wy_State *W, wy_Value callable, wy_Value args);
+wy_Value wy_call_later(wy_State *W, double delay, wy_Value callable, wy_Value args);
+/* a future that is done with result after delay seconds (the core of
+** asyncio.sleep; cancelling it drops the timer) */
+wy_Value wy_sleep_future(wy_State *W, double delay, wy_Value result);
+/* A future done when fd is ready: its result is the events that happened
+** (WY_READABLE | WY_WRITABLE, or WY_FD_ERROR on POLLERR/POLLHUP/POLLNVAL).
+** Cancelling it stops the watch. How a C module awaits a socket. */
+enum { WY_READABLE = 1, WY_WRITABLE = 2, WY_FD_ERROR = 4 };
+wy_Value wy_wait_fd(wy_State *W, int fd, int events);
+/* Run work(data) on a worker thread (it must not call withy), then
+** done(W, data) on the loop's thread: its return value (or the exception
+** it raised, returning wy_error()) completes the returned future. done
+** always runs exactly once, even when the future was cancelled meanwhile
+** (its result is then dropped) or the state is closed first: free data there. */
+typedef void (*wy_WorkFn)(void *data);
+typedef wy_Value (*wy_WorkDone)(wy_State *W, void *data);
+wy_Value wy_run_in_thread(wy_State *W, wy_WorkFn work, wy_WorkDone done, void *data);
+/* Run the loop until awaitable (a coroutine, task or future) is done and
+** return its result (or wy_error() with its exception raised). A coroutine
+** becomes a task. RuntimeError when the loop is already running. The tasks
+** still pending afterwards stay pending (asyncio.run cancels them). */
+wy_Value wy_run_until_complete(wy_State *W, wy_Value awaitable);
+
 /* ---- limits ---- */
 void wy_set_memory_limit(wy_State *W, size_t bytes);  /* 0 = none */
 
