@@ -23,7 +23,7 @@ endif
 CFLAGS  += $(CSTD) $(WARN) $(OPT) $(DEFS) -Iinterp -MMD -MP
 SAN_FLAGS := -fsanitize=address,undefined
 LDFLAGS += $(if $(filter 1,$(SANITIZE)),$(SAN_FLAGS))
-LDLIBS  += -lm
+LDLIBS  += -lm -pthread
 # GNU readline for the REPL: its pkg-config flags (-D_XOPEN_SOURCE=600) go to
 # the REPL's files only; a static link needs libtinfo named too
 READLINE_CFLAGS ?= $(shell pkg-config --cflags readline 2>/dev/null)

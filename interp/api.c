@@ -25,6 +25,8 @@
 #include "module.h"
 #include "gen.h"
 #include "trace.h"
+#include "api_internal.h"
+#include "async.h"
 #include "../stdlib/stdlib.h"
 
 _Static_assert(sizeof(wy_Value) == sizeof(Value), "wy_Value must mirror Value");
@@ -130,7 +132,10 @@ static wy_Value scoped_grow(VM *vm, Value v) {
   return to_wy(v);
 }
 
+wy_Value api_scoped(VM *vm, Value v) { return scoped(vm, v); }
+
 void api_mark_roots(VM *vm) {
+  async_mark_roots(vm);
   ApiState *st = api_state(vm);
   if (!st) return;
   for (wy_Pin *p = st->pins; p; p = p->next) gc_mark_value(vm, p->value);
@@ -1016,6 +1021,8 @@ int wy_send(wy_State *W, wy_Value it, wy_Value value, wy_Value *out) {
   int rc;
   if (IS_GEN(v)) {
     rc = gen_send(W, AS_GEN(v), to_value(value), &r);
+  } else if (obj_type(W, v)->send) {
+    rc = obj_type(W, v)->send(W, v, to_value(value), &r);
   } else if (IS_NONE(to_value(value))) {
     /* next(it), with next()'s "is not an iterator" TypeError */
     r = obj_next(W, v);
@@ -1039,7 +1046,7 @@ int wy_throw(wy_State *W, wy_Value it, wy_Value exc, wy_Value *out) {
     exc_type_error(W, "exceptions must derive from BaseException");
     return -1;
   }
-  if (!IS_GEN(v)) {
+  if (!IS_GEN(v) && !obj_type(W, v)->throw_) {
     /* any other iterator: its throw() method, whose StopIteration is
     ** passed on as an error (only a generator's finishing is a return) */
     wy_Value r = wy_call_method(W, it, "throw", 1, &exc);
@@ -1048,7 +1055,7 @@ int wy_throw(wy_State *W, wy_Value it, wy_Value exc, wy_Value *out) {
     return 1;
   }
   Value r = V_NONE;
-  int rc = gen_throw(W, AS_GEN(v), AS_EXC(e), &r);
+  int rc = gen_iter_throw(W, v, AS_EXC(e), &r);
   if (rc < 0) return -1;
   *out = scoped(W, r);
   return rc;

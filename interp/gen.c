@@ -212,9 +212,10 @@ int gen_throw(VM *vm, GenObj *g, ExcObj *exc, Value *out) {
     return r;
   }
   Value v = V_UNDEF;
-  if (IS_GEN(yf)) {
+  ThrowFn slot_throw = IS_GEN(yf) ? NULL : obj_type(vm, yf)->throw_;
+  if (IS_GEN(yf) || slot_throw) {
     g->state = GEN_RUNNING;
-    r = gen_throw(vm, AS_GEN(yf), exc, &v);
+    r = slot_throw ? slot_throw(vm, yf, exc, &v) : gen_throw(vm, AS_GEN(yf), exc, &v);
     g->state = GEN_SUSPENDED;
   } else {
     Value meth = obj_getattr_opt(vm, yf, NAME(vm, throw));
@@ -303,7 +304,7 @@ static Value raise_stop(VM *vm, Value value) {
   return exc_raise_obj(vm, e);
 }
 
-static Value send_result(VM *vm, int r, Value v) {
+Value gen_send_result(VM *vm, int r, Value v) {
   if (r == 1) return v;
   if (r == 0) return raise_stop(vm, v);
   return V_UNDEF;
@@ -329,7 +330,7 @@ static Value gen_m_send(VM *vm, Value *args, int nargs, TupleObj *kwnames) {
     return V_UNDEF;
   Value v;
   int r = gen_send(vm, g, args[1], &v);
-  return send_result(vm, r, v);
+  return gen_send_result(vm, r, v);
 }
 
 static Value gen_m_next(VM *vm, Value *args, int nargs, TupleObj *kwnames) {
@@ -337,7 +338,7 @@ static Value gen_m_next(VM *vm, Value *args, int nargs, TupleObj *kwnames) {
   if (nargs != 1 && arg_check_count(vm, "__next__", nargs - 1, 0, 0) < 0) return V_UNDEF;
   Value v;
   int r = gen_send(vm, g, V_NONE, &v);
-  return send_result(vm, r, v);
+  return gen_send_result(vm, r, v);
 }
 
 static Value gen_m_iter(VM *vm, Value *args, int nargs, TupleObj *kwnames) {
@@ -346,7 +347,7 @@ static Value gen_m_iter(VM *vm, Value *args, int nargs, TupleObj *kwnames) {
 }
 
 /* throw(typ[, val[, tb]]) normalised as CPython 3.11 does */
-static ExcObj *throw_args_to_exc(VM *vm, Value typ, Value val, Value tb) {
+ExcObj *gen_throw_args(VM *vm, Value typ, Value val, Value tb) {
   if (!IS_UNDEF(tb) && !IS_NONE(tb) && !IS_KIND(tb, K_TRACEBACK)) {
     exc_raise(vm, EXC(vm, TypeError), "throw() third argument must be a traceback object");
     return NULL;
@@ -387,11 +388,11 @@ static ExcObj *throw_args_to_exc(VM *vm, Value typ, Value val, Value tb) {
 static Value gen_m_throw(VM *vm, Value *args, int nargs, TupleObj *kwnames) {
   SELF_GEN("throw");
   if (arg_no_kwargs(vm, "throw", kwnames) < 0 || arg_check_count(vm, "throw", nargs - 1, 1, 3) < 0) return V_UNDEF;
-  ExcObj *e = throw_args_to_exc(vm, args[1], nargs > 2 ? args[2] : V_UNDEF, nargs > 3 ? args[3] : V_UNDEF);
+  ExcObj *e = gen_throw_args(vm, args[1], nargs > 2 ? args[2] : V_UNDEF, nargs > 3 ? args[3] : V_UNDEF);
   if (!e) return V_UNDEF;
   Value v;
   int r = gen_throw(vm, g, e, &v);
-  return send_result(vm, r, v);
+  return gen_send_result(vm, r, v);
 }
 
 static Value gen_m_close(VM *vm, Value *args, int nargs, TupleObj *kwnames) {
@@ -714,23 +715,23 @@ static Value aop_m_send(VM *vm, Value *args, int nargs, TupleObj *kwnames) {
   if (IS_UNDEF(aop_check(vm, args, nargs)) || arg_check_count(vm, "send", nargs - 1, 1, 1) < 0) return V_UNDEF;
   Value v;
   int r = aop_send(vm, args[0], args[1], &v);
-  return send_result(vm, r, v);
+  return gen_send_result(vm, r, v);
 }
 
 static Value aop_m_next(VM *vm, Value *args, int nargs, TupleObj *kwnames) {
   if (IS_UNDEF(aop_check(vm, args, nargs))) return V_UNDEF;
   Value v;
   int r = aop_send(vm, args[0], V_NONE, &v);
-  return send_result(vm, r, v);
+  return gen_send_result(vm, r, v);
 }
 
 static Value aop_m_throw(VM *vm, Value *args, int nargs, TupleObj *kwnames) {
   if (IS_UNDEF(aop_check(vm, args, nargs)) || arg_check_count(vm, "throw", nargs - 1, 1, 3) < 0) return V_UNDEF;
-  ExcObj *e = throw_args_to_exc(vm, args[1], nargs > 2 ? args[2] : V_UNDEF, nargs > 3 ? args[3] : V_UNDEF);
+  ExcObj *e = gen_throw_args(vm, args[1], nargs > 2 ? args[2] : V_UNDEF, nargs > 3 ? args[3] : V_UNDEF);
   if (!e) return V_UNDEF;
   Value v;
   int r = aop_throw(vm, args[0], e, &v);
-  return send_result(vm, r, v);
+  return gen_send_result(vm, r, v);
 }
 
 static Value aop_m_close(VM *vm, Value *args, int nargs, TupleObj *kwnames) {
@@ -774,7 +775,7 @@ static Value agen_m_asend(VM *vm, Value *args, int nargs, TupleObj *kwnames) {
 static Value agen_m_athrow(VM *vm, Value *args, int nargs, TupleObj *kwnames) {
   GenObj *g = check_agen(vm, args, nargs, "athrow");
   if (!g || arg_check_count(vm, "athrow", nargs - 1, 1, 3) < 0) return V_UNDEF;
-  ExcObj *e = throw_args_to_exc(vm, args[1], nargs > 2 ? args[2] : V_UNDEF, nargs > 3 ? args[3] : V_UNDEF);
+  ExcObj *e = gen_throw_args(vm, args[1], nargs > 2 ? args[2] : V_UNDEF, nargs > 3 ? args[3] : V_UNDEF);
   if (!e) return V_UNDEF;
   return aop_new(vm, g, AOP_ATHROW, v_obj(e));
 }
@@ -793,8 +794,8 @@ static Value agen_m_aiter(VM *vm, Value *args, int nargs, TupleObj *kwnames) {
 
 int gen_iter_send(VM *vm, Value it, Value v, Value *out) {
   if (IS_GEN(it)) return gen_send(vm, AS_GEN(it), v, out);
-  if (is_aop(vm, it)) return aop_send(vm, it, v, out);
   Type *t = obj_type(vm, it);
+  if (t->send) return t->send(vm, it, v, out);
   Value r;
   if (IS_NONE(v) && t->next && !(t->flags & TF_HEAP)) {
     r = t->next(vm, it);
@@ -820,6 +821,27 @@ int gen_iter_send(VM *vm, Value it, Value v, Value *out) {
   return -1;
 }
 
+int gen_iter_throw(VM *vm, Value it, ExcObj *exc, Value *out) {
+  if (IS_GEN(it)) return gen_throw(vm, AS_GEN(it), exc, out);
+  Type *t = obj_type(vm, it);
+  if (t->throw_) return t->throw_(vm, it, exc, out);
+  Value meth = obj_getattr_opt(vm, it, NAME(vm, throw));
+  if (IS_UNDEF(meth)) {
+    if (!exc_pending(vm)) exc_raise_obj(vm, exc);
+    return -1;
+  }
+  Value r = obj_call1(vm, meth, v_obj(exc));
+  if (!IS_UNDEF(r)) {
+    *out = r;
+    return 1;
+  }
+  if (exc_pending_matches(vm, EXC(vm, StopIteration))) {
+    *out = fetch_stop_value(vm);
+    return 0;
+  }
+  return -1;
+}
+
 Value gen_yield_from_iter(VM *vm, Value o, CodeObj *co) {
   if (IS_GEN(o)) {
     if (AS_GEN(o)->kind == GENK_COROUTINE && !(co->flags & CO_COROUTINE))
@@ -835,8 +857,8 @@ Value gen_get_awaitable(VM *vm, Value o, int where) {
       return exc_raise(vm, EXC(vm, RuntimeError), "coroutine is being awaited already");
     return o;
   }
-  if (is_aop(vm, o)) return o;
   Type *t = obj_type(vm, o);
+  if (t->send && t->throw_) return o;   /* C awaitables are their own iterators */
   Value aw = type_lookup(vm, t, NAME(vm, __await__));
   if (IS_UNDEF(aw) || (IS_GEN(o) && AS_GEN(o)->kind != GENK_COROUTINE)) {
     if (where == 1)
@@ -850,7 +872,7 @@ Value gen_get_awaitable(VM *vm, Value o, int where) {
   Value r = vm_call_special(vm, aw, o, NULL, 0);
   if (IS_UNDEF(r)) return V_UNDEF;
   if (IS_GEN(r) && AS_GEN(r)->kind == GENK_COROUTINE) return exc_type_error(vm, "__await__() returned a coroutine");
-  if (!IS_GEN(r) && !is_aop(vm, r) && !obj_type(vm, r)->next)
+  if (!IS_GEN(r) && !obj_type(vm, r)->send && !obj_type(vm, r)->next)
     return exc_type_error(vm, "__await__() returned non-iterator of type '%s'", obj_type_name(vm, r));
   return r;
 }
@@ -949,6 +971,8 @@ void gen_types_init(VM *vm) {
     pt[i == 0 ? VM_PT_ASEND : VM_PT_ATHROW] = t;
     t->iter = gen_iter_slot;
     t->next = aop_iternext;
+    t->send = aop_send;
+    t->throw_ = aop_throw;
     t->flags |= TF_ABSTRACT_NEW;
     define_native(vm, t->dict, "send", aop_m_send, NATIVE_METHOD);
     define_native(vm, t->dict, "throw", aop_m_throw, NATIVE_METHOD);

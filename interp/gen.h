@@ -50,6 +50,13 @@ int gen_close(VM *vm, GenObj *g);
 ** *out yielded, 0 with *out the return value (StopIteration's value), -1
 ** with the exception pending */
 int gen_iter_send(VM *vm, Value it, Value v, Value *out);
+/* throw into any iterator (generator, C awaitable, or its throw() method;
+** one without throw() gets the exception raised): results as gen_iter_send */
+int gen_iter_throw(VM *vm, Value it, ExcObj *exc, Value *out);
+/* throw()'s arguments (typ[, val[, tb]]) made into the exception to throw */
+ExcObj *gen_throw_args(VM *vm, Value typ, Value val, Value tb);
+/* a resumption's result as send() returns it: the value, StopIteration(v) raised, or V_UNDEF */
+Value gen_send_result(VM *vm, int r, Value v);
 /* the sub-iterator a suspended generator delegates to (yield from /
 ** await), or V_UNDEF */
 Value gen_delegate(GenObj *g);

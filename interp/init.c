@@ -6,6 +6,7 @@
 #include <string.h>
 #include "trace.h"
 #include "vm.h"
+#include "async.h"
 #include "gc.h"
 #include "exc.h"
 #include "str.h"
@@ -71,6 +72,7 @@ VM *vm_new(void) {
 
 void vm_free(VM *vm) {
   if (!vm) return;
+  async_shutdown(vm);   /* first: a worker's done() still runs with the VM whole */
   vm->frame = NULL;
   vm->curexc = NULL;
   gc_shutdown(vm);

@@ -104,6 +104,12 @@ typedef int (*ContainsFn)(VM *vm, Value self, Value item); /* 1/0/-1 */
 typedef int (*BoolFn)(VM *vm, Value self);            /* 1/0/-1 */
 /* construct: type(...) called; creates and initialises an instance */
 typedef Value (*NewFn)(VM *vm, Type *type, Value *args, int nargs, TupleObj *kwnames);
+/* C awaitables (futures, C coroutines, async-generator awaitables): resume
+** with a value / throw an exception in. 1: yielded *out; 0: finished with
+** *out; -1: raised. A type with both is its own awaitable iterator. */
+typedef int (*SendFn)(VM *vm, Value self, Value v, Value *out);
+struct ExcObj;
+typedef int (*ThrowFn)(VM *vm, Value self, struct ExcObj *exc, Value *out);
 
 typedef enum CmpOp { CMP_LT, CMP_LE, CMP_EQ, CMP_NE, CMP_GT, CMP_GE } CmpOp;
 
@@ -157,6 +163,8 @@ struct Type {
   ContainsFn contains; /* NULL: iterate */
   BoolFn truth;        /* NULL: use len, else true */
   NewFn construct;     /* NULL: "cannot create 'X' instances" */
+  SendFn send;         /* C awaitable iterators (see SendFn) */
+  ThrowFn throw_;
 };
 
 /* ---- the generic object protocol (object.c) ----

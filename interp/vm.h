@@ -139,6 +139,7 @@ struct wy_State {
   char **stopped_managers; /* the managers active when the last KeyboardInterrupt hit */
   int nstopped_managers;
   int64_t instr_budget;    /* < 0 = unlimited; instruction-count cap for sandboxes */
+  struct AsyncCore *async; /* async.h: the event loop, made on first use */
 };
 
 #define gc_safepoint(vm) \
