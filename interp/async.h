@@ -49,6 +49,7 @@ typedef struct Future {
   bool must_cancel;       /* cancel() came while it was not waiting */
   int num_cancels;        /* cancelling(): requests not yet uncancel()ed */
   int task_index;         /* its place in AsyncCore.tasks, -1 once done */
+  int trace_depth;        /* managers open in this task (tracing) */
 } Future;
 
 /* per-VM async state: vm->async, made on first use */

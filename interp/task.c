@@ -17,6 +17,7 @@
 #include "str.h"
 #include "gen.h"
 #include "code.h"
+#include "trace.h"
 
 static void task_step(VM *vm, Value task, Value exc, void *p);
 
@@ -191,9 +192,11 @@ static void task_step(VM *vm, Value task, Value exc, void *p) {
   t->waiter = V_NONE;
   Value saved = ac->current_task;
   ac->current_task = task;
+  int outer_depth = vm->trace ? trace_task_resume(vm, &t->trace_depth, task) : 0;
   Value out = V_NONE;
   int r = IS_UNDEF(exc) ? gen_iter_send(vm, t->coro, V_NONE, &out) : gen_iter_throw(vm, t->coro, AS_EXC(exc), &out);
   gc_push_root(vm, out);
+  if (vm->trace) trace_task_suspend(vm, &t->trace_depth, task, r == 1 ? out : V_UNDEF, outer_depth);
   if (r == 1) {
     handle_yield(vm, task, out);
   } else if (r == 0) {

@@ -183,7 +183,7 @@ static void current_place(VM *vm, const char **file, int *line) {
   *line = code_line_at(c, i);
 }
 
-static void deliver_at(VM *vm, wy_TraceEvent *ev, int line) {
+void trace_deliver_at(VM *vm, wy_TraceEvent *ev, int line) {
   TraceState *ts = vm->trace;
   if (!ts || ts->in_sink) return;
   current_place(vm, &ev->file, &ev->line);
@@ -194,11 +194,11 @@ static void deliver_at(VM *vm, wy_TraceEvent *ev, int line) {
   ts->in_sink = false;
 }
 
-static void deliver(VM *vm, wy_TraceEvent *ev) { deliver_at(vm, ev, 0); }
+static void deliver(VM *vm, wy_TraceEvent *ev) { trace_deliver_at(vm, ev, 0); }
 
 /* the line of the body where exc came out, in the running frame: the head
 ** of its traceback is this frame's entry when the with's handler catches it */
-static int line_of_exception(VM *vm, Value exc) {
+int trace_line_of_exception(VM *vm, Value exc) {
   if (!IS_EXC(exc) || !AS_EXC(exc)->traceback || !vm->frame) return 0;
   TracebackObj *tb = AS_EXC(exc)->traceback;
   return tb->code == vm->frame->code ? tb->line : 0;
@@ -213,12 +213,12 @@ static void described_free(Described *d) {
   for (int i = 0; i < 3; i++) free(d->text[i]);
 }
 
-static char *describe_pending(VM *vm) {
+char *trace_describe_pending(VM *vm) {
   return vm->curexc ? trace_describe(vm, v_obj(vm->curexc)) : NULL;
 }
 
 /* the object an exit callable is bound to: the manager */
-static Value exit_owner(Value exit) {
+Value trace_exit_owner(Value exit) {
   if (IS_BOUND(exit)) return AS_BOUND(exit)->self;
   if (IS_NATIVE(exit) && !IS_UNDEF(AS_NATIVE(exit)->self)) return AS_NATIVE(exit)->self;
   return exit;
@@ -227,9 +227,12 @@ static Value exit_owner(Value exit) {
 /* the `as` target of the with statement whose BEFORE_WITH just ran */
 static const char *with_target(VM *vm, char *buf, size_t size) {
   Frame *f = vm->frame;
-  if (!f || !f->code || f->ip >= f->code->code + f->code->ncode) return NULL;
-  CodeObj *c = f->code;
-  Instr in = *f->ip;
+  return f ? trace_target_at(f->code, f->ip, buf, size) : NULL;
+}
+
+const char *trace_target_at(CodeObj *c, const Instr *ip, char *buf, size_t size) {
+  if (!c || ip < c->code || ip >= c->code + c->ncode) return NULL;
+  Instr in = *ip;
   int op = (int)(in & 0xff);
   uint32_t arg = in >> 8;
   switch (op) {
@@ -262,7 +265,7 @@ int trace_before_with(VM *vm, Value mgr, Value *exit_out, Value *result) {
   deliver(vm, &ev);
   Value enter, exit;
   if (vm_with_lookup(vm, mgr, false, &enter, &exit) < 0) {
-    d.text[1] = describe_pending(vm);
+    d.text[1] = trace_describe_pending(vm);
     ev = (wy_TraceEvent){.event = "protocol_error", .manager = d.text[0], .exc = d.text[1]};
     deliver(vm, &ev);
     described_free(&d);
@@ -274,7 +277,7 @@ int trace_before_with(VM *vm, Value mgr, Value *exit_out, Value *result) {
   Value r = vm_call_special(vm, enter, mgr, NULL, 0);
   if (IS_UNDEF(r)) {
     gc_pop_roots(vm, 1);
-    d.text[1] = describe_pending(vm);
+    d.text[1] = trace_describe_pending(vm);
     ev = (wy_TraceEvent){.event = "enter_error", .manager = d.text[0], .exc = d.text[1], .verdict = "raised"};
     deliver(vm, &ev);
     described_free(&d);
@@ -296,22 +299,31 @@ int trace_before_with(VM *vm, Value mgr, Value *exit_out, Value *result) {
 
 static const char *how_names[] = {"normal", "break", "continue", "return"};
 
-static void leave_depth(VM *vm) {
+void trace_leave_depth(VM *vm) {
   if (vm->trace && vm->trace->depth > 0) vm->trace->depth--;
 }
 
 int trace_with_exit(VM *vm, Value exit, int oparg, Value *result) {
-  Described d = {{trace_describe(vm, exit_owner(exit)), NULL, NULL}};
+  Described d = {{trace_describe(vm, trace_exit_owner(exit)), NULL, NULL}};
   int how = (oparg >> 1) & 3;
   wy_TraceEvent ev = {.event = "body_exit", .manager = d.text[0], .how = how_names[how]};
   deliver(vm, &ev);
-  leave_depth(vm);
-  ev = (wy_TraceEvent){.event = "exit", .manager = d.text[0], .args = "(None, None, None)"};
+  trace_leave_depth(vm);
+  bool is_async = (oparg & WITH_EXIT_KEEP) != 0;
+  ev = (wy_TraceEvent){.event = is_async ? "aexit" : "exit", .manager = d.text[0], .args = "(None, None, None)"};
   deliver(vm, &ev);
   Value none3[3] = {V_NONE, V_NONE, V_NONE};
   Value r = obj_call(vm, exit, none3, 3, NULL);
+  if (is_async && !IS_UNDEF(r)) {
+    /* its outcome is reported when the awaitable finishes */
+    described_free(&d);
+    r = trace_wrap_aexit(vm, exit, r, V_UNDEF);
+    if (IS_UNDEF(r)) return -1;
+    *result = r;
+    return 0;
+  }
   if (IS_UNDEF(r)) {
-    d.text[1] = describe_pending(vm);
+    d.text[1] = trace_describe_pending(vm);
     ev = (wy_TraceEvent){.event = "exit_error", .manager = d.text[0], .exc = d.text[1], .verdict = "raised"};
     deliver(vm, &ev);
     described_free(&d);
@@ -325,11 +337,19 @@ int trace_with_exit(VM *vm, Value exit, int oparg, Value *result) {
   return 0;
 }
 
+/* is the running instruction WITH_EXCEPT_START of an async with (its
+** result is awaited next)? */
+static bool awaits_exit_next(VM *vm) {
+  Frame *f = vm->frame;
+  if (!f || f->ip >= f->code->code + f->code->ncode) return false;
+  return INSTR_OP(*f->ip) == OP_GET_AWAITABLE && INSTR_ARG(*f->ip) == 2;
+}
+
 int trace_with_except_start(VM *vm, Value exit, Value exc, Value *result) {
-  Described d = {{trace_describe(vm, exit_owner(exit)), trace_describe(vm, exc), NULL}};
+  Described d = {{trace_describe(vm, trace_exit_owner(exit)), trace_describe(vm, exc), NULL}};
   wy_TraceEvent ev = {.event = "body_exit", .manager = d.text[0], .how = "exception", .exc = d.text[1]};
-  deliver_at(vm, &ev, line_of_exception(vm, exc));
-  leave_depth(vm);
+  trace_deliver_at(vm, &ev, trace_line_of_exception(vm, exc));
+  trace_leave_depth(vm);
   Value args[3];
   args[0] = v_obj(obj_type(vm, exc));
   args[1] = exc;
@@ -337,12 +357,20 @@ int trace_with_except_start(VM *vm, Value exit, Value exc, Value *result) {
   char argtext[200];
   snprintf(argtext, sizeof argtext, "(%s, %s, %s)", type_name_of(vm, exc), d.text[1] ? d.text[1] : "?",
            IS_NONE(args[2]) ? "None" : "<traceback>");
-  ev = (wy_TraceEvent){.event = "exit", .manager = d.text[0], .args = argtext, .exc = d.text[1]};
+  bool is_async = awaits_exit_next(vm);
+  ev = (wy_TraceEvent){.event = is_async ? "aexit" : "exit", .manager = d.text[0], .args = argtext, .exc = d.text[1]};
   deliver(vm, &ev);
   Value r = obj_call(vm, exit, args, 3, NULL);
+  if (is_async && !IS_UNDEF(r)) {
+    described_free(&d);
+    r = trace_wrap_aexit(vm, exit, r, exc);
+    if (IS_UNDEF(r)) return -1;
+    *result = r;
+    return 0;
+  }
   int truth = IS_UNDEF(r) ? -1 : obj_truthy(vm, r);
   if (truth < 0) {
-    d.text[2] = describe_pending(vm);
+    d.text[2] = trace_describe_pending(vm);
     ev = (wy_TraceEvent){.event = "exit_error", .manager = d.text[0], .exc = d.text[2], .verdict = "replaced",
                          .message = d.text[1]};
     deliver(vm, &ev);
@@ -389,7 +417,7 @@ static char **active_managers(VM *vm, int *n) {
         if (!grown) break;
         out = grown;
       }
-      char *desc = trace_describe(vm, exit_owner(*p));
+      char *desc = trace_describe(vm, trace_exit_owner(*p));
       char *line = desc ? malloc(strlen(desc) + 64) : NULL;
       if (line) {
         sprintf(line, "%s (%s:%d)", desc, STR_CSTR(f->code->filename),

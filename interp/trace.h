@@ -26,6 +26,26 @@ int trace_with_exit(VM *vm, Value exit, int oparg, Value *result);
 /* WITH_EXCEPT_START while tracing: *result = True/False, the verdict */
 int trace_with_except_start(VM *vm, Value exit, Value exc, Value *result);
 
+/* async with while tracing (trace_async.c): BEFORE_ASYNC_WITH's work, with
+** __aenter__'s awaitable wrapped so that its result is reported */
+int trace_before_async_with(VM *vm, Value mgr, Value *exit, Value *awaitable);
+/* WITH_EXIT / WITH_EXCEPT_START of an async with: wrap __aexit__'s
+** awaitable so that its outcome is reported once awaited */
+Value trace_wrap_aexit(VM *vm, Value exit, Value awaitable, Value exc);
+/* a task's step begins (resume) / ended with the task waiting on awaited:
+** per-task depth, and task_resume / task_suspend events inside managers */
+int trace_task_resume(VM *vm, int *task_depth, Value task);   /* -> the depth outside tasks */
+void trace_task_suspend(VM *vm, int *task_depth, Value task, Value awaited, int outer);
+
+/* shared by trace.c and trace_async.c */
+#include "code.h"
+void trace_deliver_at(VM *vm, wy_TraceEvent *ev, int line);   /* line 0: the running frame's */
+int trace_line_of_exception(VM *vm, Value exc);
+char *trace_describe_pending(VM *vm);
+Value trace_exit_owner(Value exit);        /* the manager a bound __exit__ belongs to */
+void trace_leave_depth(VM *vm);
+const char *trace_target_at(CodeObj *c, const Instr *ip, char *buf, size_t size);  /* a with's `as` target */
+
 /* remember the managers active now (a KeyboardInterrupt is being raised):
 ** vm->stopped_managers, for wy_manager_stack */
 void trace_note_interrupt(VM *vm);

@@ -116,8 +116,22 @@ static void write_words(struct TextSink *s, const wy_TraceEvent *ev) {
   FILE *out = s->out;
   const char *a = arrow(s), *e = ev->event;
   if (is(e, "with")) {
-    fputs("with ", out);
+    fputs(is(ev->message, "async") ? "async with " : "with ", out);
     paint(s, C_MANAGER, ev->manager);
+  } else if (is(e, "aenter")) {
+    fputs("await ", out);
+    paint(s, C_MANAGER, ev->manager);
+    fputs(".__aenter__()", out);
+  } else if (is(e, "aexit")) {
+    fputs("await ", out);
+    paint(s, C_MANAGER, ev->manager);
+    fprintf(out, ".__aexit__%s", ev->args ? ev->args : "(...)");
+  } else if (is(e, "task_suspend")) {
+    paint(s, C_MANAGER, ev->manager);
+    fprintf(out, " suspends, awaiting %s (%s)", ev->value ? ev->value : "?", ev->message ? ev->message : "");
+  } else if (is(e, "task_resume")) {
+    paint(s, C_MANAGER, ev->manager);
+    fputs(" resumes", out);
   } else if (is(e, "protocol_error")) {
     paint(s, C_MANAGER, ev->manager);
     fputs(" is not a context manager: ", out);

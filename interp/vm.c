@@ -1543,6 +1543,13 @@ dispatch:
     Value mgr = TOP();
     Value enter, exit;
     SYNC();
+    if (UNLIKELY(vm->trace)) {
+      Value aw;
+      if (trace_before_async_with(vm, mgr, &exit, &aw) < 0) goto error;
+      sp[-1] = exit;
+      PUSH(aw);
+      DISPATCH();
+    }
     if (vm_with_lookup(vm, mgr, true, &enter, &exit) < 0) goto error;
     sp[-1] = exit;
     PUSH(mgr);
