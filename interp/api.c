@@ -796,6 +796,27 @@ int wy_check_interrupt(wy_State *W) {
 }
 void wy_set_memory_limit(wy_State *W, size_t bytes) { W->mem_limit = bytes; }
 
+int64_t wy_gc_collect(wy_State *W) {
+  gc_collect(W);
+  int64_t n = 0;
+  for (Obj *o = W->objects; o; o = o->gc_next) n++;
+  return n;
+}
+
+wy_Value wy_gc_objects(wy_State *W) {
+  int64_t n = 0;
+  for (Obj *o = W->objects; o; o = o->gc_next) n++;
+  ListObj *l = list_new(W, n);   /* room for all: filling it allocates nothing */
+  if (!l) return wy_error();
+  int64_t i = 0;
+  for (Obj *o = l->obj.gc_next; o && i < n; o = o->gc_next)
+    if (o->kind != K_FRAME_HOLDER) l->items[i++] = v_obj(o);
+  l->len = i;
+  return scoped(W, v_obj(l));
+}
+
+size_t wy_heap_bytes(wy_State *W) { return W->bytes_allocated; }
+
 /* ---- classes implemented in C ---- */
 
 static void api_box_finalize(VM *vm, void *data) {

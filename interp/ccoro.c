@@ -26,6 +26,7 @@ typedef struct CCoro {
   Value sub;       /* the awaitable iterator it waits on, or V_UNDEF */
   StrObj *name;
   uint8_t status;  /* CC_* */
+  char cname[48];  /* the name again, for the finalizer (the StrObj may be swept first) */
 } CCoro;
 
 static CCoro *cc_of(Value v) { return (CCoro *)AS_FOREIGN(v)->data; }
@@ -45,9 +46,9 @@ static void cc_trace(VM *vm, void *data) {
 ** late to name the line that dropped it, so it names none) */
 static void cc_finalize(VM *vm, void *data) {
   CCoro *c = data;
-  if (c->status == CC_CREATED && c->name) {
+  if (c->status == CC_CREATED) {
     fflush(stdout);
-    fprintf(stderr, "sys:1: RuntimeWarning: coroutine '%s' was never awaited\n", STR_CSTR(c->name));
+    fprintf(stderr, "sys:1: RuntimeWarning: coroutine '%s' was never awaited\n", c->cname);
   }
   free(c);
 }
@@ -59,7 +60,8 @@ Value ccoro_new(VM *vm, const char *name, wy_CoroStep step, Value state) {
   if (!n) return V_UNDEF;
   CCoro *c = calloc(1, sizeof *c);
   if (!c) return exc_no_memory(vm);
-  *c = (CCoro){step, state, V_UNDEF, n, CC_CREATED};
+  *c = (CCoro){step, state, V_UNDEF, n, CC_CREATED, {0}};
+  snprintf(c->cname, sizeof c->cname, "%s", STR_CSTR(n));
   ForeignObj *o = foreign_new(vm, ac->t_ccoro, c, cc_trace, cc_finalize);
   if (!o) {
     free(c);

@@ -356,8 +356,14 @@ wy_Value wy_run_in_thread(wy_State *W, wy_WorkFn work, wy_WorkDone done, void *d
 ** still pending afterwards stay pending (asyncio.run cancels them). */
 wy_Value wy_run_until_complete(wy_State *W, wy_Value awaitable);
 
-/* ---- limits ---- */
+/* ---- limits and the heap ---- */
 void wy_set_memory_limit(wy_State *W, size_t bytes);  /* 0 = none */
+/* a full collection now; returns the number of objects still alive */
+int64_t wy_gc_collect(wy_State *W);
+/* every object alive on the heap now (after a collection: the reachable
+** ones), as a list — for leak checks (gc.get_objects) */
+wy_Value wy_gc_objects(wy_State *W);
+size_t wy_heap_bytes(wy_State *W);   /* bytes the heap holds now */
 
 #ifdef __cplusplus
 }
