@@ -231,7 +231,9 @@ typedef struct wy_TraceEvent {
   const char *event;    /* with, protocol_error, enter, entered, enter_error,
                            body_exit, exit, exit_result, exit_error, gen_next,
                            gen_throw, stack_push, stack_unwind, acquire,
-                           release, leak */
+                           release, leak; async with: aenter, aexit (then
+                           entered / exit_result when the await ends),
+                           task_suspend, task_resume */
   const char *file;     /* where the script is (filled in by the core) */
   int line;
   int depth;            /* managers entered and not yet exited */

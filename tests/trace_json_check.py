@@ -6,7 +6,7 @@ import sys
 
 FIELDS = {"event": str, "file": str, "line": int, "depth": int}
 OPTIONAL = ["manager", "value", "target", "how", "exc", "args", "result", "verdict", "message"]
-EVENTS = {"with", "protocol_error", "enter", "entered", "enter_error", "body_exit", "exit",
+EVENTS = {"with", "protocol_error", "enter", "aenter", "aexit", "task_suspend", "task_resume", "entered", "enter_error", "body_exit", "exit",
           "exit_result", "exit_error", "gen_next", "gen_throw", "stack_push", "stack_unwind",
           "acquire", "release", "leak"}
 
