@@ -896,6 +896,13 @@ wy_Value wy_class(wy_State *W, const char *name, wy_Value base, const wy_Method 
     return wy_error();
   }
   bool is_exc = (base_type->flags & TF_EXCEPTION) != 0;
+  /* a C class's instances carry an ApiBox: only a base whose instances do
+  ** too (object, another C class) or an exception class has that layout */
+  if (!is_exc && base_type != W->t_object && !(base_type->flags & TF_HOST)) {
+    exc_type_error(W, "wy_class: cannot derive a C class from '%U' (use object, an exception class or another C class)",
+                   base_type->name);
+    return wy_error();
+  }
   Type *t = type_new_builtin(W, name, base_type, is_exc ? K_EXC : K_FOREIGN,
                              TF_BASETYPE | TF_HOST | (is_exc ? TF_EXCEPTION : 0));
   if (!t) return wy_error();

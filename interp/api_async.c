@@ -94,7 +94,7 @@ wy_Value wy_all_tasks(wy_State *W) {
   wy_Value res = out(W, v_obj(l));
   AsyncCore *ac = W->async;
   for (int i = 0; ac && i < ac->ntasks; i++)
-    if (list_append(W, l, v_obj(ac->tasks[i])) < 0) return wy_error();
+    if (ac->tasks[i] && list_append(W, l, v_obj(ac->tasks[i])) < 0) return wy_error();
   return res;
 }
 

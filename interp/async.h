@@ -71,8 +71,9 @@ typedef struct AsyncCore {
   int njobs;
   int wake_pipe[2];       /* a worker writes its Job* here when done; -1 until needed */
   /* tasks */
-  Obj **tasks;            /* every task not done yet (wy_all_tasks) */
-  int ntasks, task_cap;
+  Obj **tasks;            /* every task not done yet, in creation order
+                             (wy_all_tasks); NULL where one ended */
+  int ntasks, task_cap, task_holes;
   Value current_task;     /* None outside a task step */
   uint64_t task_counter;  /* for "Task-N" names */
   Value *unretrieved;     /* tasks that ended with an exception: checked

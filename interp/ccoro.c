@@ -24,9 +24,8 @@ typedef struct CCoro {
   wy_CoroStep step;
   Value state;     /* the step's memory */
   Value sub;       /* the awaitable iterator it waits on, or V_UNDEF */
-  StrObj *name;
+  const char *name; /* the caller's (a literal): made into a str only when asked */
   uint8_t status;  /* CC_* */
-  char cname[48];  /* the name again, for the finalizer (the StrObj may be swept first) */
 } CCoro;
 
 static CCoro *cc_of(Value v) { return (CCoro *)AS_FOREIGN(v)->data; }
@@ -39,7 +38,6 @@ static void cc_trace(VM *vm, void *data) {
   CCoro *c = data;
   gc_mark_value(vm, c->state);
   gc_mark_value(vm, c->sub);
-  gc_mark_obj(vm, (Obj *)c->name);
 }
 
 /* like Python, a coroutine made and never awaited says so (the GC is too
@@ -48,7 +46,7 @@ static void cc_finalize(VM *vm, void *data) {
   CCoro *c = data;
   if (c->status == CC_CREATED) {
     fflush(stdout);
-    fprintf(stderr, "sys:1: RuntimeWarning: coroutine '%s' was never awaited\n", c->cname);
+    fprintf(stderr, "sys:1: RuntimeWarning: coroutine '%s' was never awaited\n", c->name);
   }
   free(c);
 }
@@ -56,12 +54,9 @@ static void cc_finalize(VM *vm, void *data) {
 Value ccoro_new(VM *vm, const char *name, wy_CoroStep step, Value state) {
   AsyncCore *ac = async_core(vm);
   if (!ac) return V_UNDEF;
-  StrObj *n = str_intern_cstr(vm, name ? name : "coroutine");
-  if (!n) return V_UNDEF;
-  CCoro *c = calloc(1, sizeof *c);
+  CCoro *c = malloc(sizeof *c);
   if (!c) return exc_no_memory(vm);
-  *c = (CCoro){step, state, V_UNDEF, n, CC_CREATED, {0}};
-  snprintf(c->cname, sizeof c->cname, "%s", STR_CSTR(n));
+  *c = (CCoro){step, state, V_UNDEF, name ? name : "coroutine", CC_CREATED};
   ForeignObj *o = foreign_new(vm, ac->t_ccoro, c, cc_trace, cc_finalize);
   if (!o) {
     free(c);
@@ -103,7 +98,7 @@ static int cc_run(VM *vm, Value self, wy_Resume how, Value in, Value *out) {
     if (st != WY_STEP_AWAIT) {
       c->status = CC_DONE;
       if (!exc_pending(vm))
-        exc_raise(vm, EXC(vm, RuntimeError), "coroutine '%U' failed without raising an exception", c->name);
+        exc_raise(vm, EXC(vm, RuntimeError), "coroutine '%s' failed without raising an exception", c->name);
       return -1;
     }
     gc_push_root(vm, o);
@@ -276,7 +271,9 @@ static Value cm_await(VM *vm, Value *args, int nargs, TupleObj *kwnames) {
 
 static Value cm_name(VM *vm, Value *args, int nargs, TupleObj *kwnames) {
   Value self = self_cc(vm, args, nargs, "__name__");
-  return IS_UNDEF(self) ? V_UNDEF : v_obj(cc_of(self)->name);
+  if (IS_UNDEF(self)) return V_UNDEF;
+  StrObj *s = str_new(vm, cc_of(self)->name, strlen(cc_of(self)->name));
+  return s ? v_obj(s) : V_UNDEF;
 }
 
 static Value cc_iternext(VM *vm, Value self) {
@@ -290,7 +287,7 @@ static Value cc_iternext(VM *vm, Value self) {
 static Value cc_repr(VM *vm, Value self) {
   char addr[32];
   snprintf(addr, sizeof addr, "%p", (void *)AS_OBJ(self));
-  StrObj *s = str_format_c(vm, "<coroutine object %U at %s>", cc_of(self)->name, addr);
+  StrObj *s = str_format_c(vm, "<coroutine object %s at %s>", cc_of(self)->name, addr);
   return s ? v_obj(s) : V_UNDEF;
 }
 

@@ -351,7 +351,9 @@ Value future_repr_state(VM *vm, Value self, const char *cls) {
   return v_obj(str_format_c(vm, "<%s finished result=%R>", cls, f->result));
 }
 
-static Value future_repr(VM *vm, Value self) { return future_repr_state(vm, self, "Future"); }
+static Value future_repr(VM *vm, Value self) {
+  return future_repr_state(vm, self, STR_CSTR(AS_OBJ(self)->type->name));
+}
 
 void future_types_init(VM *vm, AsyncCore *ac) {
   Type *t = type_new_builtin(vm, "Future", NULL, K_FOREIGN, TF_BASETYPE);

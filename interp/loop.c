@@ -91,7 +91,8 @@ void async_mark_roots(VM *vm) {
   }
   for (size_t i = 0; i < ac->nwatches; i++) gc_mark_value(vm, ac->watches[i].fut);
   for (Job *j = ac->jobs; j; j = j->next) gc_mark_value(vm, j->fut);
-  for (int i = 0; i < ac->ntasks; i++) gc_mark_obj(vm, ac->tasks[i]);
+  for (int i = 0; i < ac->ntasks; i++)
+    if (ac->tasks[i]) gc_mark_obj(vm, ac->tasks[i]);
   for (int i = 0; i < ac->nunretrieved; i++) gc_mark_value(vm, ac->unretrieved[i]);
   gc_mark_value(vm, ac->current_task);
   gc_mark_obj(vm, (Obj *)ac->fatal);
@@ -535,8 +536,14 @@ Value loop_run_until_complete(VM *vm, Value aw) {
     ac->fatal = NULL;
     exc_restore(vm, e);
   } else if (rc == 0) {
+    result = future_result(vm, fut);   /* first: fut's own exception is retrieved here */
+    ExcObj *pending = exc_fetch(vm);
+    if (pending) gc_push_root(vm, v_obj(pending));
     task_report_unretrieved(vm);
-    result = future_result(vm, fut);
+    if (pending) {
+      exc_restore(vm, pending);
+      gc_pop_roots(vm, 1);
+    }
   }
   gc_pop_roots(vm, 1);
   return result;

@@ -39,14 +39,27 @@ static int tasks_add(VM *vm, AsyncCore *ac, Value task) {
   return 0;
 }
 
+/* compact the list once it is mostly holes, keeping the order */
+static void tasks_compact(AsyncCore *ac) {
+  int kept = 0;
+  for (int i = 0; i < ac->ntasks; i++) {
+    Obj *o = ac->tasks[i];
+    if (!o) continue;
+    ((Future *)((ForeignObj *)o)->data)->task_index = kept;
+    ac->tasks[kept++] = o;
+  }
+  ac->ntasks = kept;
+  ac->task_holes = 0;
+}
+
 static void tasks_remove(AsyncCore *ac, Value task) {
   Future *t = future_of(task);
   int i = t->task_index;
   if (i < 0) return;
-  Obj *last = ac->tasks[--ac->ntasks];
-  ac->tasks[i] = last;
-  ((Future *)((ForeignObj *)last)->data)->task_index = i;
+  ac->tasks[i] = NULL;
   t->task_index = -1;
+  ac->task_holes++;
+  if (ac->task_holes > 16 && ac->task_holes * 2 > ac->ntasks) tasks_compact(ac);
 }
 
 /* a task that ended with an exception is remembered until the loop run
@@ -95,13 +108,26 @@ fail:
   return V_UNDEF;
 }
 
+/* waiter.cancel(msg): a subclass of Future (asyncio's gathering future)
+** may override cancel, so anything but the core's own types is asked
+** through the method */
+static int waiter_cancel(VM *vm, Value waiter, Value msg) {
+  AsyncCore *ac = vm->async;
+  Type *t = AS_OBJ(waiter)->type;
+  if (t == ac->t_future || t == ac->t_task) return future_cancel(vm, waiter, msg);
+  Value args[1] = {msg};
+  Value r = obj_call_method(vm, waiter, "cancel", args, 1);
+  if (IS_UNDEF(r)) return -1;
+  return obj_truthy(vm, r);
+}
+
 int task_cancel(VM *vm, Value task, Value msg) {
   Future *t = future_of(task);
   t->log_exc = false;
   if (t->state != FUT_PENDING) return 0;
   t->num_cancels++;
   if (!IS_NONE(t->waiter)) {
-    int r = future_cancel(vm, t->waiter, msg);
+    int r = waiter_cancel(vm, t->waiter, msg);
     if (r != 0) return r;
   }
   t->must_cancel = true;
@@ -143,7 +169,7 @@ static void handle_yield(VM *vm, Value task, Value result) {
       w->blocking = false;
       if (future_add_callback(vm, result, task_wakeup, task, NULL) < 0) return;
       t->waiter = result;
-      if (t->must_cancel && future_cancel(vm, result, t->cancel_msg) == 1) t->must_cancel = false;
+      if (t->must_cancel && waiter_cancel(vm, result, t->cancel_msg) == 1) t->must_cancel = false;
       return;
     }
   } else if (IS_GEN(result) && AS_GEN(result)->kind == GENK_GENERATOR) {

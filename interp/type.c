@@ -225,7 +225,7 @@ static bool is_builtins_module(Value mod) {
 /* __module__: a class's comes from its namespace (assignable), a builtin
 ** type's from its C definition */
 static Value type_module(VM *vm, Type *t) {
-  if (t->flags & TF_HEAP) {
+  if (t->flags & (TF_HEAP | TF_HOST)) {
     Value m = dict_get_str(vm, t->dict, NAME(vm, __module__));
     if (!IS_UNDEF(m)) return m;
   }

@@ -292,7 +292,8 @@ wy_Value wy_manager_stack(wy_State *W);
 ** or returns WY_STEP_ERROR with it still pending. state is the
 ** coroutine's memory between steps (e.g. a wy_class instance with slots);
 ** the coroutine keeps it alive. type(coro).__name__ is "coroutine" and the
-** repr names it `name`, like a Python coroutine. */
+** repr names it `name`, like a Python coroutine; `name` is kept as a
+** pointer (pass a string literal, or one that outlives the coroutine). */
 typedef enum { WY_RESUME_START, WY_RESUME_VALUE, WY_RESUME_ERROR } wy_Resume;
 typedef enum { WY_STEP_RETURN, WY_STEP_AWAIT, WY_STEP_YIELD, WY_STEP_ERROR } wy_Step;
 typedef wy_Step (*wy_CoroStep)(wy_State *W, wy_Value state, wy_Resume how, wy_Value in, wy_Value *out);
