@@ -319,6 +319,22 @@ static Value class_construct(VM *vm, Type *type, Value *args, int nargs, TupleOb
   return self;
 }
 
+/* The VM's inline instantiation: a plain class (no metaclass, no __new__,
+** object as its builtin base) whose __init__ is a Python function can be
+** made by allocating the instance and pushing __init__ as an ordinary
+** frame, exactly what class_construct would do through a C re-entry. */
+FuncObj *class_fast_init(VM *vm, Type *t) {
+  if (t->construct != class_construct || t->obj.type != vm->t_type || t->layout != K_INSTANCE ||
+      (t->flags & (TF_HOST | TF_ABSTRACT_NEW)))
+    return NULL;
+  if (type_builtin_base(t) != vm->t_object) return NULL;
+  bool user;
+  find_dunder(vm, t, NAME(vm, __new__), &user);
+  if (user) return NULL;
+  Value init = find_dunder(vm, t, NAME(vm, __init__), &user);
+  return user && IS_FUNC(init) ? AS_FUNC(init) : NULL;
+}
+
 /* ---- slots of a class ---- */
 
 void class_install_slots(VM *vm, Type *t) {

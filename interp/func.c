@@ -42,7 +42,18 @@ FuncObj *func_new(VM *vm, CodeObj *code, DictObj *globals) {
   Value mod = globals ? dict_get_str(vm, globals, NAME(vm, __name__)) : V_UNDEF;
   f->module = IS_UNDEF(mod) ? V_NONE : mod;
   f->doc = IS_UNDEF(code->doc) ? V_NONE : code->doc;
+  func_set_fastcall(f);
   return f;
+}
+
+void func_set_fastcall(FuncObj *f) {
+  CodeObj *co = f->code;
+  uint32_t slow = CO_VARARGS | CO_VARKEYWORDS | CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR;
+  bool simple = !(co->flags & slow) && co->kwonlycount == 0 && co->ncells == 0 && co->nfrees == 0;
+  f->fast_size = (uint32_t)(co->nlocals + co->ncells + co->nfrees + co->stacksize);
+  /* a frame too big for the VM's pool takes the general path */
+  if (f->fast_size > FRAME_POOL_MAX_SLOTS) simple = false;
+  f->fast_argc = simple ? co->argcount : -1;
 }
 
 static Value func_call(VM *vm, Value callee, Value *args, int nargs, TupleObj *kwnames) {
@@ -131,6 +142,7 @@ static int func_setattr(VM *vm, Value self, StrObj *name, Value value) {
       return -1;
     }
     f->code = AS_CODE(value);
+    func_set_fastcall(f);
     return 0;
   }
   if (strcmp(n, "__globals__") == 0 || strcmp(n, "__closure__") == 0 ||

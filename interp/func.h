@@ -24,6 +24,12 @@ struct FuncObj {
   Value module;           /* __module__ */
   Value doc;              /* __doc__ */
   DictObj *dict;          /* function attributes (f.x = 1), created lazily */
+  /* the VM's inline call path, computed from code whenever it is set:
+  ** fast_argc is the number of arguments a call must pass to skip
+  ** argument binding (plain positional parameters, no cells, not a
+  ** generator), or -1; fast_size the frame's slot count */
+  int32_t fast_argc;
+  uint32_t fast_size;
 };
 
 enum {
@@ -69,6 +75,8 @@ typedef struct WrapperObj { /* staticmethod / classmethod */
 #define AS_CELL(v) ((CellObj *)AS_OBJ(v))
 
 FuncObj *func_new(VM *vm, CodeObj *code, DictObj *globals);
+/* recompute fast_argc / fast_size after f->code changed */
+void func_set_fastcall(FuncObj *f);
 NativeObj *native_new(VM *vm, const char *name, NativeFn fn, int flags);
 /* the function currently running natively, to reach its data: pass args' callee? —
 ** C closures read their data with native_data(vm), valid during the call */

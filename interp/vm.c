@@ -67,7 +67,9 @@ static inline void set_float(Value *slot, double f) {
 #define COLD __attribute__((noinline, cold))
 #define NOINLINE __attribute__((noinline))
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
 #else
+#define ALWAYS_INLINE inline
 #define COLD
 #define NOINLINE
 #define UNLIKELY(x) (x)
@@ -124,7 +126,7 @@ static int64_t dict_entry_of(DictObj *d, StrObj *name) {
   return -1;
 }
 
-static inline bool cached_entry(DictObj *d, uint32_t idx, StrObj *name, Value *out) {
+static ALWAYS_INLINE bool cached_entry(DictObj *d, uint32_t idx, StrObj *name, Value *out) {
   if (idx >= d->used) return false;
   DictEntry *e = &d->entries[idx];
   if (e->key.tag != VT_OBJ || e->key.u.o != (Obj *)name) return false;
@@ -186,8 +188,17 @@ NOINLINE static Value load_attr_slow(VM *vm, Value o, StrObj *name, InlineCache 
   if (IS_UNDEF(v) || !IS_INSTANCE(o)) return v;
   Type *t = AS_OBJ(o)->type;
   InstanceObj *inst = AS_INSTANCE(o);
-  if (!cacheable_instance(t) || !inst->dict) return v;
-  if (!IS_UNDEF(type_lookup(vm, t, name))) return v;
+  if (!cacheable_instance(t)) return v;
+  Value on_type = type_lookup(vm, t, name);
+  if (IS_BOUND(v) && IS_FUNC(on_type) && v_is(AS_BOUND(v)->func, on_type) && v_is(AS_BOUND(v)->self, o)) {
+    /* a method read as a value (`cb = obj.meth`): remember the function;
+    ** key non-NULL tells this kind from the instance-dict one */
+    c->value = v_obj(t);
+    c->version = t->version;
+    c->key = AS_OBJ(on_type);
+    return v;
+  }
+  if (!inst->dict || !IS_UNDEF(on_type)) return v;
   int64_t idx = dict_entry_of(inst->dict, name);
   if (idx < 0 || idx > UINT32_MAX) return v;
   c->value = v_obj(t);
@@ -235,7 +246,7 @@ NOINLINE static int load_method_slow(VM *vm, Value o, StrObj *name, InlineCache 
   return 0;
 }
 
-static inline bool method_cache_hit(InlineCache *c, Type *t, Value o, StrObj *name, VM *vm) {
+static ALWAYS_INLINE bool method_cache_hit(InlineCache *c, Type *t, Value o, StrObj *name, VM *vm) {
   if (c->key == NULL || !IS_OBJ(c->value) || AS_OBJ(c->value) != (Obj *)t || c->version != t->version) return false;
   if (IS_INSTANCE(o)) {
     DictObj *d = AS_INSTANCE(o)->dict;
@@ -434,15 +445,13 @@ NOINLINE static Frame *push_frame(VM *vm, Frame *caller, FuncObj *f, Value self,
 /* The common call, inline: a plain Python function given exactly its
 ** positional parameters (no defaults, keywords, cells, not a generator)
 ** and a pooled frame of its size ready. NULL: take the general path. */
-static inline Frame *push_simple_frame(VM *vm, Frame *caller, FuncObj *fn, Value self, Value *args, int nargs) {
-  CodeObj *co = fn->code;
+static ALWAYS_INLINE Frame *push_simple_frame(VM *vm, Frame *caller, FuncObj *fn, Value self, Value *args, int nargs) {
   int shift = IS_UNDEF(self) ? 0 : 1;
-  if (nargs + shift != co->argcount || (co->flags & (CO_VARARGS | CO_VARKEYWORDS | GEN_FLAGS)) ||
-      (co->kwonlycount | co->ncells | co->nfrees) || vm->depth >= vm->recursion_limit)
-    return NULL;
-  uint32_t size = (uint32_t)(co->nlocals + co->stacksize);
+  if (nargs + shift != fn->fast_argc || vm->depth >= vm->recursion_limit) return NULL;
+  uint32_t size = fn->fast_size;
   FramePool *p = vm->frame_pool;
-  if (size > FRAME_POOL_MAX_SLOTS || !p->free[size]) return NULL;
+  if (!p->free[size]) return NULL;
+  CodeObj *co = fn->code;
   Frame *f = p->free[size];
   p->free[size] = f->back;
   p->nfree[size]--;
@@ -653,6 +662,11 @@ dispatch:
     if (IS_OBJ(c->value) && AS_OBJ(c->value) == (Obj *)frame->globals) {
       if (c->key == GCACHE_GLOBALS && cached_entry(frame->globals, c->index, name, &v)) {
         PUSH(v);
+        /* a global function about to be called: its PUSH_NULL rides along */
+        if (*ip == (Instr)OP_PUSH_NULL) {
+          ip++;
+          slot_set(sp++, VT_UNDEF, 0);
+        }
         DISPATCH();
       }
       if (c->key == GCACHE_BUILTINS && c->version == frame->globals->version &&
@@ -721,6 +735,14 @@ dispatch:
         DISPATCH();
       }
     }
+    if (IS_INSTANCE(o) && method_cache_hit(c, AS_OBJ(o)->type, o, name, vm)) {
+      /* a plain function on the class, not shadowed by the instance */
+      SYNC();
+      BoundObj *b = bound_new(vm, v_obj(c->key), o);
+      if (!b) goto error;
+      SET_OBJ(&sp[-1], b);
+      DISPATCH();
+    }
     SYNC();
     Value v = load_attr_slow(vm, o, name, c);
     if (IS_UNDEF(v)) goto error;
@@ -785,6 +807,64 @@ dispatch:
   TARGET(CALL) {
     Value *base = sp - oparg - 2;
     Value callable = base[0];
+    if (IS_FUNC(callable) && !kwnames) {
+      /* the common call first: a Python function, positional arguments */
+      SYNC();
+      CHECK_BREAKER();
+      gc_safepoint(vm);
+      Frame *nf = IS_UNDEF(base[1]) ? push_simple_frame(vm, frame, AS_FUNC(callable), V_UNDEF, base + 2, (int)oparg)
+                                    : push_simple_frame(vm, frame, AS_FUNC(callable), V_UNDEF, base + 1, (int)oparg + 1);
+      if (nf) {
+        frame->sp = base;
+        frame = nf;
+        LOAD_FRAME();
+        DISPATCH();
+      }
+      Value *args = IS_UNDEF(base[1]) ? base + 2 : base + 1;
+      Value gen = V_UNDEF;
+      nf = push_frame(vm, frame, AS_FUNC(callable), V_UNDEF, args, (int)(sp - args), NULL, "", &gen);
+      if (!nf) {
+        if (IS_UNDEF(gen)) goto error;
+        sp = base;
+        PUSH(gen);
+        DISPATCH();
+      }
+      frame->sp = base;
+      frame = nf;
+      LOAD_FRAME();
+      DISPATCH();
+    }
+    if (IS_KIND(callable, K_TYPE) && !kwnames && IS_UNDEF(base[1])) {
+      FuncObj *init = class_fast_init(vm, AS_TYPE(callable));
+      if (init && (int)oparg + 1 == init->fast_argc) {
+        SYNC();
+        CHECK_BREAKER();
+        gc_safepoint(vm);
+        InstanceObj *inst = instance_new(vm, AS_TYPE(callable));
+        if (!inst) goto error;
+        Frame *nf = push_simple_frame(vm, frame, init, v_obj(inst), base + 2, (int)oparg);
+        if (nf) {
+          /* the instance replaces the class on the caller's stack */
+          nf->ret_mode = FRAME_RET_INIT;
+          SET_OBJ(&base[0], inst);
+          frame->sp = base + 1;
+          frame = nf;
+          LOAD_FRAME();
+          DISPATCH();
+        }
+        if (vm->depth >= vm->recursion_limit) {
+          /* CPython's wording for a Python-level call */
+          exc_raise(vm, EXC(vm, RecursionError), "maximum recursion depth exceeded");
+          goto error;
+        }
+        /* no pooled frame yet: the general path (the breaker was checked) */
+        Value r = obj_call(vm, callable, base + 2, (int)oparg, NULL);
+        if (IS_UNDEF(r)) goto error;
+        sp = base;
+        PUSH(r);
+        DISPATCH();
+      }
+    }
     if (!IS_FUNC(callable) && IS_BOUND(callable) && IS_UNDEF(base[1])) {
       /* unpack a bound method in place: the receiver takes the self slot */
       base[1] = AS_BOUND(callable)->self;
@@ -911,13 +991,28 @@ dispatch:
     release_frame_inline(vm, frame);
     frame = caller;
     LOAD_FRAME();
-    if (mode == FRAME_RET_PUSH) PUSH(rv);
+    if (mode == FRAME_RET_PUSH) {
+      PUSH(rv);
+    } else if (UNLIKELY(mode == FRAME_RET_INIT) && !IS_NONE(rv)) {
+      SYNC();
+      exc_raise(vm, EXC(vm, TypeError), "__init__() should return None, not '%s'", obj_type_name(vm, rv));
+      goto error;
+    }
     DISPATCH();
   }
   TARGET(BINARY_OP) {
     Value a = sp[-2], b = sp[-1];
     if (IS_INT(a) && IS_INT(b)) {
       int64_t x = AS_INT(a), y = AS_INT(b), r;
+      /* + and - (plain or augmented) before the jump table: the commonest */
+      if ((oparg & ~(uint32_t)BIN_INPLACE) == BIN_ADD) {
+        if (!__builtin_add_overflow(x, y, &r)) goto int_result;
+        goto binop_slow;
+      }
+      if ((oparg & ~(uint32_t)BIN_INPLACE) == BIN_SUB) {
+        if (!__builtin_sub_overflow(x, y, &r)) goto int_result;
+        goto binop_slow;
+      }
       switch (oparg) {
         case BIN_ADD: case BIN_ADD + BIN_INPLACE:
           if (!__builtin_add_overflow(x, y, &r)) goto int_result;
@@ -1497,7 +1592,16 @@ dispatch:
       LOAD_FRAME();
       DISPATCH();
     }
-    Value r = obj_call(vm, exit, none3, 3, NULL);
+    Value r;
+    if (IS_OBJ(exit) && AS_OBJ(exit)->type == vm_private_types(vm)[VM_PT_EXIT] && IS_NATIVE(AS_BOUND(exit)->func)) {
+      /* a C class's __exit__ (contextlib's): called with its receiver
+      ** directly; the pooled bound method goes back once it returned */
+      Value a4[4] = {AS_BOUND(exit)->self, V_NONE, V_NONE, V_NONE};
+      r = native_invoke(vm, AS_NATIVE(AS_BOUND(exit)->func), a4, 4, NULL);
+      vm_with_recycle(vm, exit);
+    } else {
+      r = obj_call(vm, exit, none3, 3, NULL);
+    }
     if (IS_UNDEF(r)) goto error;
     if (oparg & WITH_EXIT_KEEP)
       sp[-1] = r;

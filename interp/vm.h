@@ -185,7 +185,13 @@ Value vm_handled_exception(VM *vm);
 /* Frame.ret_mode: a frame the loop pushed on behalf of an opcode
 ** (WITH_EXIT 0 calls __exit__ as a Python frame) may have its result
 ** dropped instead of pushed on the caller's stack. */
-enum { FRAME_RET_PUSH = 0, FRAME_RET_DISCARD = 1 };
+enum { FRAME_RET_PUSH = 0, FRAME_RET_DISCARD = 1,
+       /* an __init__ pushed by CALL on a class: the instance already sits
+       ** on the caller's stack; the result must be None */
+       FRAME_RET_INIT = 2 };
+/* class.c: the Python __init__ of a class that CALL may instantiate
+** inline (see class_fast_init there), or NULL */
+FuncObj *class_fast_init(VM *vm, Type *t);
 
 /* Guard for C code that re-enters the interpreter recursively (a repr of
 ** a nested container, a dunder calling a dunder …): 0 when there is room,

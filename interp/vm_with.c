@@ -64,9 +64,11 @@ int vm_with_lookup(VM *vm, Value mgr, bool is_async, Value *enter, Value *exit) 
 bind:;
   Value bound;
   Type *exit_type = p->private_types[VM_PT_EXIT];
-  if (IS_FUNC(x) && exit_type) {
-    /* the common case: a plain function, bound without allocating when
-    ** the pool has a bound method left by an earlier with */
+  bool plain_native = IS_NATIVE(x) && (AS_NATIVE(x)->flags & NATIVE_METHOD) && IS_UNDEF(AS_NATIVE(x)->self);
+  if ((IS_FUNC(x) || plain_native) && exit_type) {
+    /* the common case: a plain function (or a C class's method), bound
+    ** without allocating when the pool has a bound method left by an
+    ** earlier with */
     BoundObj *b;
     if (p->exit_pool && p->exit_pool->len > 0) {
       b = AS_BOUND(p->exit_pool->items[--p->exit_pool->len]);
