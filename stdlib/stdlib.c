@@ -16,6 +16,7 @@ int wy_open_stdlib(wy_State *W) {
     {"tempfile", std_tempfile_init},
     {"gc", std_gc_init},
     {"asyncio", std_asyncio_init},
+    {"afile", std_afile_init},
   };
   for (size_t i = 0; i < sizeof mods / sizeof mods[0]; i++)
     if (wy_register_module(W, mods[i].name, mods[i].init) < 0) return -1;

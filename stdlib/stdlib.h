@@ -20,6 +20,7 @@ int std_contextlib_init(wy_State *W, wy_Value m);   /* contextlib.c */
 int std_tempfile_init(wy_State *W, wy_Value m);     /* tempfile.c */
 int std_gc_init(wy_State *W, wy_Value m);           /* gc.c */
 int std_asyncio_init(wy_State *W, wy_Value m);      /* asyncio.c (+ asyncio_*.c) */
+int std_afile_init(wy_State *W, wy_Value m);        /* afile.c */
 /* exitstack.c: adds ExitStack (and its helpers) to the contextlib module */
 int std_exitstack_add(wy_State *W, wy_Value contextlib_module);
 /* files.c: installs the builtin open() and the file classes */
