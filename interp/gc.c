@@ -12,6 +12,7 @@
 #include "vm.h"
 #include "exc.h"
 #include "str.h"
+#include "gen.h"
 
 /* The hidden header in front of every object. Sized to keep the object
 ** itself maximally aligned. */
@@ -249,6 +250,7 @@ void gc_collect(VM *vm) {
   vm->gc_running = true;
   mark_roots(vm);
   drain_gray(vm);
+  if (vm->unawaited_coroutines > 0) gen_warn_unawaited(vm, false);
   sweep(vm);
   size_t next = vm->bytes_allocated * 2;
   vm->next_gc = next < GC_MIN_THRESHOLD ? GC_MIN_THRESHOLD : next;
@@ -350,6 +352,7 @@ void gc_init(VM *vm) {
 }
 
 void gc_shutdown(VM *vm) {
+  if (vm->unawaited_coroutines > 0) gen_warn_unawaited(vm, true);
   Obj *o = vm->objects;
   vm->objects = NULL;
   while (o) {

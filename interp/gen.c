@@ -51,6 +51,7 @@ GenObj *gen_new(VM *vm, Frame *f, FuncObj *func) {
   g->exc_state.prev = NULL;
   g->state = GEN_CREATED;
   g->kind = (uint8_t)kind;
+  if (kind == GENK_COROUTINE) vm->unawaited_coroutines++;
   f->gen = g;
   f->on_heap_gen = 1;
   return g;
@@ -69,9 +70,23 @@ void gen_free(VM *vm, Obj *o) {
   /* A generator dropped while suspended inside try/with is not closed
   ** here: no Python code runs from the collector (see the report). */
   GenObj *g = (GenObj *)o;
+  if (g->state == GEN_CREATED && g->kind == GENK_COROUTINE) vm->unawaited_coroutines--;
   if (g->frame) {
     frame_release(vm, g->frame);
     g->frame = NULL;
+  }
+}
+
+/* "coroutine 'f' was never awaited", for each unstarted coroutine the
+** collector is about to free (every one when all: the VM is closing).
+** Run before the sweep frees anything: the names are still there. */
+void gen_warn_unawaited(VM *vm, bool all) {
+  for (Obj *o = vm->objects; o; o = o->gc_next) {
+    if (o->kind != K_GEN || (o->marked && !all)) continue;
+    GenObj *g = (GenObj *)o;
+    if (g->kind != GENK_COROUTINE || g->state != GEN_CREATED) continue;
+    fflush(stdout);
+    fprintf(stderr, "sys:1: RuntimeWarning: coroutine '%s' was never awaited\n", STR_CSTR(g->qualname));
   }
 }
 
@@ -128,6 +143,7 @@ static int gen_resume(VM *vm, GenObj *g, Value sent, ExcObj *thrown, Value *out)
     exc_raise(vm, EXC(vm, TypeError), "can't send non-None value to a just-started %s", kind_name(g));
     return -1;
   }
+  if (g->state == GEN_CREATED && g->kind == GENK_COROUTINE) vm->unawaited_coroutines--;
   /* no rooting needed: while the frame runs it is on vm->frame's chain,
   ** and its frame->gen marks g */
   g->state = GEN_RUNNING;
@@ -254,6 +270,7 @@ int gen_throw(VM *vm, GenObj *g, ExcObj *exc, Value *out) {
 
 int gen_close(VM *vm, GenObj *g) {
   if (g->state == GEN_CREATED) {
+    if (g->kind == GENK_COROUTINE) vm->unawaited_coroutines--;
     gen_finish(vm, g);
     return 0;
   }

@@ -70,6 +70,7 @@ Value gen_get_anext(VM *vm, Value aiter);
 /* GET_YIELD_FROM_ITER in code `co` */
 Value gen_yield_from_iter(VM *vm, Value o, CodeObj *co);
 
+void gen_warn_unawaited(VM *vm, bool all);   /* the collector, before a sweep */
 void gen_types_init(VM *vm);   /* generator, coroutine, async_generator types + methods */
 void gen_trace(VM *vm, Obj *o);
 void gen_free(VM *vm, Obj *o);

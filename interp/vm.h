@@ -140,6 +140,8 @@ struct wy_State {
   int nstopped_managers;
   int64_t instr_budget;    /* < 0 = unlimited; instruction-count cap for sandboxes */
   struct AsyncCore *async; /* async.h: the event loop, made on first use */
+  int64_t unawaited_coroutines; /* coroutines made and not started: the
+                              collector warns about those it frees */
 };
 
 #define gc_safepoint(vm) \
