@@ -2,7 +2,10 @@
 ** _GeneratorContextManager it makes), ContextDecorator,
 ** AbstractContextManager, suppress, closing, nullcontext,
 ** redirect_stdout / redirect_stderr and chdir, following CPython 3.11's
-** Lib/contextlib.py. ExitStack lives in exitstack.c. Uses withy.h only.
+** Lib/contextlib.py; and the logic @contextmanager shares with
+** @asynccontextmanager (contextlib_async.c): what __exit__ / __aexit__
+** decide from what the generator did. ExitStack lives in exitstack.c.
+** Uses withy.h only.
 **
 ** The state of the objects on hot paths (a @contextmanager object's gen,
 ** func, args and kwds; suppress's exceptions; the function objects) lives
@@ -12,20 +15,18 @@
 ** rest keeps plain instance attributes, as in CPython. */
 #include <stdio.h>
 #include <string.h>
-#include "stdlib.h"
+#include "contextlib_internal.h"
 
 /* ---- small helpers ---- */
 
-/* set an attribute that may legitimately be refused (on a function, a
-** traceback slot): the failure is dropped */
-static void try_setattr(wy_State *W, wy_Value obj, const char *name, wy_Value v) {
+void cl_try_setattr(wy_State *W, wy_Value obj, const char *name, wy_Value v) {
   if (wy_is_error(v) || wy_setattr(W, obj, name, v) < 0) wy_clear_error(W);
 }
 
 /* copy an attribute from src to dst when src has it (functools.wraps) */
 static void copy_attr(wy_State *W, wy_Value dst, wy_Value src, const char *name) {
   if (!wy_hasattr(W, src, name)) return;
-  try_setattr(W, dst, name, wy_getattr(W, src, name));
+  cl_try_setattr(W, dst, name, wy_getattr(W, src, name));
 }
 
 static void wraps(wy_State *W, wy_Value wrapper, wy_Value wrapped) {
@@ -33,30 +34,64 @@ static void wraps(wy_State *W, wy_Value wrapper, wy_Value wrapped) {
   copy_attr(W, wrapper, wrapped, "__name__");
   copy_attr(W, wrapper, wrapped, "__qualname__");
   copy_attr(W, wrapper, wrapped, "__doc__");
-  try_setattr(W, wrapper, "__wrapped__", wrapped);
+  cl_try_setattr(W, wrapper, "__wrapped__", wrapped);
 }
 
-/* argv[1..] as a tuple, and kwargs as a dict (never None) */
-static wy_Value args_tuple(wy_State *W, int argc, const wy_Value *argv) {
-  return wy_tuple(W, argc, argv);
-}
-
-
-static int need_self(wy_State *W, int argc) {
+int cl_need_self(wy_State *W, int argc) {
   if (argc >= 1) return 0;
   wy_raise(W, "TypeError", "descriptor needs an argument");
   return -1;
 }
 
-/* a RuntimeError(msg) raised `from None` */
-static wy_Value runtime_error_from_none(wy_State *W, const char *msg) {
+wy_Value cl_runtime_error(wy_State *W, const char *msg) {
   wy_Value m = wy_str(W, msg);
-  if (wy_is_error(m)) return m;
-  wy_Value exc = wy_call(W, wy_builtin(W, "RuntimeError"), 1, &m);
+  return wy_is_error(m) ? m : wy_call(W, wy_builtin(W, "RuntimeError"), 1, &m);
+}
+
+/* a RuntimeError(msg) raised `from None` in the except clause that caught
+** `handled` (its __context__, hidden) */
+static wy_Value runtime_error_from_none(wy_State *W, const char *msg, wy_Value handled) {
+  wy_Value exc = cl_runtime_error(W, msg);
   if (wy_is_error(exc)) return exc;
-  try_setattr(W, exc, "__cause__", wy_none());
-  try_setattr(W, exc, "__suppress_context__", wy_bool(true));
+  cl_try_setattr(W, exc, "__context__", handled);
+  cl_try_setattr(W, exc, "__cause__", wy_none());
+  cl_try_setattr(W, exc, "__suppress_context__", wy_bool(true));
   return wy_raise_value(W, exc);
+}
+
+wy_Value cl_raise_chained(wy_State *W, wy_Value other, wy_Value handled) {
+  if (!wy_is(other, handled)) {
+    wy_Value ctx = wy_getattr(W, other, "__context__");
+    if (wy_is_error(ctx)) wy_clear_error(W);
+    else if (wy_is_none(ctx)) cl_try_setattr(W, other, "__context__", handled);
+  }
+  return wy_raise_value(W, other);
+}
+
+int cl_module_class(wy_State *W, wy_Value m, const char *name, wy_Value cls) {
+  /* in the class's namespace, where a Python class keeps it */
+  wy_Value modname = wy_str(W, "contextlib");
+  if (wy_is_error(modname) || wy_class_set(W, cls, "__module__", modname) < 0) return -1;
+  return wy_module_set(W, m, name, cls);
+}
+
+wy_Value cl_state_class(wy_State *W, const char *name, int nslots) {
+  wy_Value cls = wy_class(W, name, wy_none(), NULL, NULL);
+  if (wy_is_error(cls) || wy_class_slots(W, cls, nslots) < 0) return wy_error();
+  return cls;
+}
+
+/* the step of a coroutine that returns its state */
+static wy_Step return_state_step(wy_State *W, wy_Value state, wy_Resume how, wy_Value in, wy_Value *out) {
+  (void)W;
+  (void)in;
+  if (how == WY_RESUME_ERROR) return WY_STEP_ERROR;
+  *out = state;
+  return WY_STEP_RETURN;
+}
+
+wy_Value cl_return_coro(wy_State *W, const char *name, wy_Value v) {
+  return wy_coroutine(W, name, return_state_step, v);
 }
 
 /* ---- attributes kept in slots ---- */
@@ -70,7 +105,8 @@ typedef struct SlotAttr {
 static wy_Value slot_get(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
   const SlotAttr *a = ud;
   wy_Value v;
-  if (need_self(W, argc) < 0) return wy_error();
+  (void)kw;
+  if (cl_need_self(W, argc) < 0) return wy_error();
   int k = wy_get_slot(W, argv[0], a->index, &v);
   if (k < 0) return wy_error();
   if (k == 0)
@@ -84,6 +120,7 @@ static wy_Value slot_get(wy_State *W, int argc, const wy_Value *argv, wy_Value k
 
 static wy_Value slot_set(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
   const SlotAttr *a = ud;
+  (void)kw;
   if (argc != 2) return wy_raise(W, "TypeError", "expected 1 argument");
   return wy_set_slot(W, argv[0], a->index, argv[1]) < 0 ? wy_error() : wy_none();
 }
@@ -100,8 +137,7 @@ static int slot_properties(wy_State *W, wy_Value cls, const SlotAttr *attrs, int
   return 0;
 }
 
-/* slot i of obj, raising the AttributeError of `name` when it is empty */
-static wy_Value slot_or_raise(wy_State *W, wy_Value obj, int i, const char *name) {
+wy_Value cl_slot_or_raise(wy_State *W, wy_Value obj, int i, const char *name) {
   wy_Value v;
   int k = wy_get_slot(W, obj, i, &v);
   if (k > 0) return v;
@@ -109,8 +145,7 @@ static wy_Value slot_or_raise(wy_State *W, wy_Value obj, int i, const char *name
   return wy_error();
 }
 
-/* the slots of obj when it has at least n of them (TypeError otherwise) */
-static wy_Value *slots_of(wy_State *W, wy_Value obj, int n) {
+wy_Value *cl_slots_of(wy_State *W, wy_Value obj, int n) {
   int have;
   wy_Value *slots = wy_slots(W, obj, &have);
   if (slots && have < n) {
@@ -120,22 +155,16 @@ static wy_Value *slots_of(wy_State *W, wy_Value obj, int n) {
   return slots;
 }
 
-typedef struct ContextlibState {
-  wy_Pin *gcm_class;
-  wy_Pin *fn_class;   /* the callables contextmanager / ContextDecorator return */
-} ContextlibState;
-
-enum { FN_HELPER = 0, FN_DECORATED = 1 };
 /* the function-like objects' slots: what kind of call, and its two operands
 ** (helper: the generator function; decorated: the decorator and the function) */
 enum { FN_KIND, FN_A, FN_B, FN_NSLOTS };
 
 /* a function-like object (it takes attributes, binds as a method) whose
 ** calls go to the C code of `kind` with its operands a and b */
-static wy_Value make_fn(wy_State *W, ContextlibState *st, int kind, wy_Value a, wy_Value b, wy_Value wrapped) {
+wy_Value cl_make_fn(wy_State *W, ContextlibState *st, int kind, wy_Value a, wy_Value b, wy_Value wrapped) {
   wy_Value f = wy_new_instance(W, wy_pinned(st->fn_class), NULL, NULL);
   if (wy_is_error(f)) return f;
-  wy_Value *slots = slots_of(W, f, FN_NSLOTS);
+  wy_Value *slots = cl_slots_of(W, f, FN_NSLOTS);
   if (!slots) return wy_error();
   slots[FN_KIND] = wy_int(kind);
   slots[FN_A] = a;
@@ -165,16 +194,8 @@ static wy_Value with_call(wy_State *W, wy_Value cm, wy_Value func, int argc, con
     xargs[2] = wy_none();
   }
   wy_Value x = wy_call_method(W, cm, "__exit__", 3, xargs);
-  if (wy_is_error(x)) {
-    /* raised while exc was being handled: chain it as Python would */
-    wy_Value other = wy_fetch_error(W);
-    if (!wy_is(other, exc)) {
-      wy_Value ctx = wy_getattr(W, other, "__context__");
-      if (wy_is_error(ctx)) wy_clear_error(W);
-      else if (wy_is_none(ctx)) try_setattr(W, other, "__context__", exc);
-    }
-    return wy_raise_value(W, other);
-  }
+  /* raised while exc was being handled: chain it as Python would */
+  if (wy_is_error(x)) return cl_raise_chained(W, wy_fetch_error(W), exc);
   int suppress = wy_truthy(W, x);
   if (suppress < 0) return wy_error();
   if (suppress) return wy_none();
@@ -189,70 +210,50 @@ static wy_Value decorated_call(wy_State *W, wy_Value owner, wy_Value func, int a
   return with_call(W, cm, func, argc, argv, kw);
 }
 
-/* ContextDecorator.__call__(self, func) */
-static wy_Value cd_call(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
-  ContextlibState *st = ud;
+/* ContextDecorator.__call__(self, func) / AsyncContextDecorator's */
+static wy_Value decorator_call(wy_State *W, ContextlibState *st, int kind, int argc, const wy_Value *argv,
+                               wy_Value kw) {
   static const char *const names[] = {"func", NULL};
   wy_Value a[1];
-  if (need_self(W, argc) < 0) return wy_error();
+  if (cl_need_self(W, argc) < 0) return wy_error();
   if (std_args(W, "__call__", argc - 1, argv + 1, kw, names, 1, a) < 0) return wy_error();
-  return make_fn(W, st, FN_DECORATED, argv[0], a[0], a[0]);
+  return cl_make_fn(W, st, kind, argv[0], a[0], a[0]);
 }
 
-/* ContextDecorator._recreate_cm(self): self */
-static wy_Value cd_recreate(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
-  (void)kw;
-  (void)ud;
-  return need_self(W, argc) < 0 ? wy_error() : argv[0];
+wy_Value cl_cd_call(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  return decorator_call(W, ud, FN_DECORATED, argc, argv, kw);
 }
 
-/* ---- AbstractContextManager ---- */
+wy_Value cl_acd_call(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  return decorator_call(W, ud, FN_ASYNC_DECORATED, argc, argv, kw);
+}
 
-static wy_Value return_self(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+/* ContextDecorator._recreate_cm(self), AbstractContextManager.__enter__: self */
+wy_Value cl_return_self(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
   (void)kw;
   (void)ud;
-  return need_self(W, argc) < 0 ? wy_error() : argv[0];
+  return cl_need_self(W, argc) < 0 ? wy_error() : argv[0];
 }
 
 static wy_Value return_none(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
   (void)argv;
   (void)kw;
   (void)ud;
-  return need_self(W, argc) < 0 ? wy_error() : wy_none();
+  return cl_need_self(W, argc) < 0 ? wy_error() : wy_none();
 }
 
-/* ---- contextmanager / _GeneratorContextManager ---- */
+/* ---- @contextmanager and @asynccontextmanager: the verdicts ---- */
 
-/* `try: raise RuntimeError(msg) finally: gen.close()` */
-static wy_Value raise_and_close(wy_State *W, wy_Value gen, const char *msg) {
-  wy_Value m = wy_str(W, msg);
-  if (wy_is_error(m)) return m;
-  wy_Value exc = wy_call(W, wy_builtin(W, "RuntimeError"), 1, &m);
-  if (wy_is_error(exc)) return exc;
-  wy_Value r = wy_call_method(W, gen, "close", 0, NULL);
-  if (wy_is_error(r)) {
-    /* close() failed while the RuntimeError was propagating */
-    wy_Value other = wy_fetch_error(W);
-    wy_Value ctx = wy_getattr(W, other, "__context__");
-    if (wy_is_error(ctx)) wy_clear_error(W);
-    else if (wy_is_none(ctx)) try_setattr(W, other, "__context__", exc);
-    return wy_raise_value(W, other);
-  }
-  return wy_raise_value(W, exc);
-}
-
-/* the slots of a _GeneratorContextManager: the generator; the function
-** and the arguments it was called with (for _recreate_cm, gone after the
-** first __enter__ as in CPython); the function again, for __doc__ */
-enum { GCM_GEN, GCM_FUNC, GCM_ARGS, GCM_KWDS, GCM_DOC_FUNC, GCM_NSLOTS };
-static const SlotAttr gcm_attrs[] = {
-  {GCM_GEN, "gen"}, {GCM_FUNC, "func"}, {GCM_ARGS, "args"}, {GCM_KWDS, "kwds", true}, {0, NULL}
+const GcmFlavor cl_sync_flavor = {
+  false, "StopIteration", "generator didn't stop after throw()", "error: generator didn't stop after throw()",
+  "", ""
+};
+const GcmFlavor cl_async_flavor = {
+  true, "StopAsyncIteration", "generator didn't stop after athrow()", "error: generator didn't stop after athrow()",
+  "anext: ", "athrow: "
 };
 
-/* ---- tracing the generator's steps (a no-op when tracing is off) ---- */
-
-/* the description of v as a C string living as long as the call, or NULL */
-static const char *described(wy_State *W, wy_Value v) {
+const char *cl_described(wy_State *W, wy_Value v) {
   if (wy_is_error(v)) return NULL;
   wy_Value d = wy_describe(W, v);
   if (wy_is_error(d)) {
@@ -264,12 +265,13 @@ static const char *described(wy_State *W, wy_Value v) {
 
 /* event gen_next or gen_throw: what the generator did, in words ("yielded
 ** 1"), with the value it produced or the exception it raised */
-static void trace_gen_event(wy_State *W, const char *event, wy_Value thrown, const char *what, wy_Value produced,
-                            wy_Value raised, const char *verdict) {
+static void trace_gen_event(wy_State *W, const GcmFlavor *fl, const char *event, wy_Value thrown, const char *what,
+                            wy_Value produced, wy_Value raised, const char *verdict) {
   char message[300];
-  const char *p = described(W, produced), *r = described(W, raised);
-  snprintf(message, sizeof message, "%s%s%s", what, p || r ? " " : "", p ? p : r ? r : "");
-  wy_TraceEvent ev = {.event = event, .exc = described(W, thrown), .value = p, .message = message,
+  const char *p = cl_described(W, produced), *r = cl_described(W, raised);
+  const char *prefix = event[4] == 'n' ? fl->next_words : fl->throw_words;
+  snprintf(message, sizeof message, "%s%s%s%s", prefix, what, p || r ? " " : "", p ? p : r ? r : "");
+  wy_TraceEvent ev = {.event = event, .exc = cl_described(W, thrown), .value = p, .message = message,
                       .verdict = verdict};
   wy_trace_emit(W, &ev);
 }
@@ -280,22 +282,124 @@ static void trace_gen_event(wy_State *W, const char *event, wy_Value thrown, con
     if (wy_tracing(W)) trace_gen_event((W), __VA_ARGS__);     \
   } while (0)
 
-/* next(gen) as wy_send reports it, with the trace of a generator that raised */
-static int gen_next(wy_State *W, wy_Value gen, wy_Value *r) {
-  int k = wy_send(W, gen, wy_none(), r);
-  if (k < 0 && wy_tracing(W)) {
+/* the generator raised while resumed: trace it, leave it pending */
+static wy_Value trace_raised(wy_State *W, const GcmFlavor *fl) {
+  if (wy_tracing(W)) {
     wy_Value e = wy_fetch_error(W);
-    trace_gen(W, "gen_next", wy_error(), "raised", wy_error(), e, "raised");
+    trace_gen(W, fl, "gen_next", wy_error(), "raised", wy_error(), e, "raised");
     wy_raise_value(W, e);
   }
-  return k;
+  return wy_error();
 }
 
-/* fill a fresh _GeneratorContextManager: gen = func(*args, **kwds) */
-static int gcm_setup(wy_State *W, wy_Value self, wy_Value func, wy_Value args, wy_Value kwds) {
+wy_Value cl_gcm_take_gen(wy_State *W, wy_Value self) {
+  /* as CPython: the recreation data goes at the first __enter__, which makes
+  ** the object one-shot (a second __enter__ is an AttributeError on 'args') */
+  wy_Value *slots = cl_slots_of(W, self, GCM_NSLOTS);
+  if (!slots) return wy_error();
+  if (wy_is_error(slots[GCM_ARGS]))
+    return wy_raise(W, "AttributeError", "'%s' object has no attribute 'args'", wy_type_name(W, self));
+  slots[GCM_ARGS] = slots[GCM_KWDS] = slots[GCM_FUNC] = wy_error();
+  /* read through wy_get_slot, which keeps gen alive while it runs even if
+  ** the script rebinds cm.gen meanwhile */
+  return cl_slot_or_raise(W, self, GCM_GEN, "gen");
+}
+
+wy_Value cl_gcm_enter_verdict(wy_State *W, const GcmFlavor *fl, int did, wy_Value r) {
+  if (did == GEN_YIELDED) {
+    trace_gen(W, fl, "gen_next", wy_error(), "yielded", r, wy_error(), NULL);
+    return r;
+  }
+  if (did == GEN_RAISED) return trace_raised(W, fl);
+  trace_gen(W, fl, "gen_next", wy_error(), "generator finished without yielding", wy_error(), wy_error(),
+            "error: generator didn't yield");
+  return runtime_error_from_none(W, "generator didn't yield", r);
+}
+
+/* __exit__ after the generator's throw() raised (value was thrown in) */
+static wy_Value exit_raised(wy_State *W, const GcmFlavor *fl, wy_Value value, wy_Value tb) {
+  wy_Value exc = wy_fetch_error(W);
+  int k = wy_isinstance(W, exc, wy_builtin(W, fl->stop));
+  if (k < 0) return wy_error();
+  if (k) {
+    /* finished: suppress, unless the exception is the body's own (re-raised
+    ** by an iterator that is not a generator) */
+    bool own = wy_is(exc, value);
+    trace_gen(W, fl, "gen_throw", value, own ? "re-raised" : "finished", wy_error(), own ? exc : wy_error(),
+              own ? "propagated" : "suppressed");
+    return wy_bool(!own);
+  }
+  if (wy_is(exc, value)) {
+    /* the exception passed through unchanged: let the with statement
+    ** re-raise it with its own traceback */
+    trace_gen(W, fl, "gen_throw", value, "re-raised", wy_error(), exc, "propagated");
+    cl_try_setattr(W, exc, "__traceback__", tb);
+    return wy_bool(false);
+  }
+  k = wy_isinstance(W, exc, wy_builtin(W, "RuntimeError"));
+  if (k < 0) return wy_error();
+  if (k) {
+    /* a Stop(Async)Iteration from the body came back wrapped by PEP 479 */
+    int v_stop = wy_isinstance(W, value, wy_builtin(W, "StopIteration"));
+    if (v_stop == 0 && fl->async) v_stop = wy_isinstance(W, value, wy_builtin(W, "StopAsyncIteration"));
+    if (v_stop < 0) return wy_error();
+    if (v_stop) {
+      wy_Value cause = wy_getattr(W, exc, "__cause__");
+      if (wy_is_error(cause)) return cause;
+      if (wy_is(cause, value)) {
+        trace_gen(W, fl, "gen_throw", value, "re-raised it wrapped by PEP 479 as", wy_error(), exc, "propagated");
+        cl_try_setattr(W, value, "__traceback__", tb);
+        return wy_bool(false);
+      }
+    }
+  }
+  trace_gen(W, fl, "gen_throw", value, "raised another exception", wy_error(), exc, "replaced");
+  return wy_raise_value(W, exc);
+}
+
+wy_Value cl_gcm_exit_verdict(wy_State *W, const GcmFlavor *fl, wy_Value thrown, wy_Value tb, int did,
+                             wy_Value r, const char **didnt_stop) {
+  *didnt_stop = NULL;
+  if (wy_is_error(thrown)) {   /* resumed after a body that raised nothing */
+    if (did == GEN_RAISED) return trace_raised(W, fl);
+    if (did == GEN_FINISHED) {
+      trace_gen(W, fl, "gen_next", wy_error(), "generator finished", wy_error(), wy_error(), NULL);
+      return wy_bool(false);
+    }
+    trace_gen(W, fl, "gen_next", wy_error(), "yielded again", r, wy_error(), "error: generator didn't stop");
+    *didnt_stop = "generator didn't stop";
+    return wy_error();
+  }
+  if (did == GEN_RAISED) return exit_raised(W, fl, thrown, tb);
+  if (did == GEN_FINISHED) {   /* the generator returned: suppressed */
+    trace_gen(W, fl, "gen_throw", thrown, "generator finished", wy_error(), wy_error(), "suppressed");
+    return wy_bool(true);
+  }
+  trace_gen(W, fl, "gen_throw", thrown, "yielded", r, wy_error(), fl->didnt_stop_after_verdict);
+  *didnt_stop = fl->didnt_stop_after;
+  return wy_error();
+}
+
+/* `try: raise RuntimeError(msg) finally: gen.close()` */
+static wy_Value raise_and_close(wy_State *W, wy_Value gen, const char *msg) {
+  wy_Value exc = cl_runtime_error(W, msg);
+  if (wy_is_error(exc)) return exc;
+  wy_Value r = wy_call_method(W, gen, "close", 0, NULL);
+  /* close() failed while the RuntimeError was propagating */
+  if (wy_is_error(r)) return cl_raise_chained(W, wy_fetch_error(W), exc);
+  return wy_raise_value(W, exc);
+}
+
+/* ---- _GeneratorContextManager, and what the async one shares ---- */
+
+static const SlotAttr gcm_attrs[] = {
+  {GCM_GEN, "gen"}, {GCM_FUNC, "func"}, {GCM_ARGS, "args"}, {GCM_KWDS, "kwds", true}, {0, NULL}
+};
+
+int cl_gcm_setup(wy_State *W, wy_Value self, wy_Value func, wy_Value args, wy_Value kwds) {
   wy_Value gen = wy_call_args(W, func, args, kwds);
   if (wy_is_error(gen)) return -1;
-  wy_Value *slots = slots_of(W, self, GCM_NSLOTS);
+  wy_Value *slots = cl_slots_of(W, self, GCM_NSLOTS);
   if (!slots) return -1;
   slots[GCM_GEN] = gen;
   slots[GCM_FUNC] = slots[GCM_DOC_FUNC] = func;
@@ -305,11 +409,11 @@ static int gcm_setup(wy_State *W, wy_Value self, wy_Value func, wy_Value args, w
 }
 
 /* _GeneratorContextManager(func, args, kwds) */
-static wy_Value gcm_init(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+wy_Value cl_gcm_init(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
   (void)ud;
   static const char *const names[] = {"func", "args", "kwds", NULL};
   wy_Value a[3];
-  if (need_self(W, argc) < 0) return wy_error();
+  if (cl_need_self(W, argc) < 0) return wy_error();
   if (std_args(W, "_GeneratorContextManager", argc - 1, argv + 1, kw, names, 3, a) < 0)
     return wy_error();
   if (!wy_is_none(a[2]) && wy_isinstance(W, a[2], wy_builtin(W, "dict")) != 1) {
@@ -321,45 +425,67 @@ static wy_Value gcm_init(wy_State *W, int argc, const wy_Value *argv, wy_Value k
     if (wy_is_error(t)) return t;
     a[1] = t;
   }
-  return gcm_setup(W, argv[0], a[0], a[1], a[2]) < 0 ? wy_error() : wy_none();
+  return cl_gcm_setup(W, argv[0], a[0], a[1], a[2]) < 0 ? wy_error() : wy_none();
 }
 
-/* __doc__: the generator function's docstring documents the object */
+/* __doc__: the generator function's docstring documents the object
+** (ud: the class's own docstring, for a function without one) */
 static wy_Value gcm_doc(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
   (void)kw;
-  (void)ud;
   wy_Value func, doc = wy_none();
-  if (need_self(W, argc) < 0) return wy_error();
+  if (cl_need_self(W, argc) < 0) return wy_error();
   if (wy_get_slot(W, argv[0], GCM_DOC_FUNC, &func) > 0 && wy_hasattr(W, func, "__doc__"))
     doc = wy_getattr(W, func, "__doc__");
   if (!wy_is_error(doc) && !wy_is_none(doc)) return doc;
   wy_clear_error(W);
-  return wy_str(W, "Helper for @contextmanager decorator.");
+  return wy_str(W, ud);
 }
 
-/* how traces name the object: <contextmanager tx> */
-static wy_Value gcm_trace_repr(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
-  (void)kw;
-  (void)ud;
+int cl_gcm_class_attrs(wy_State *W, wy_Value cls, const char *default_doc) {
+  if (slot_properties(W, cls, gcm_attrs, GCM_NSLOTS) < 0) return -1;
+  wy_Value doc = wy_function(W, "__doc__", gcm_doc, (void *)default_doc);
+  doc = wy_is_error(doc) ? doc : wy_property(W, doc, wy_none());
+  return wy_is_error(doc) ? -1 : wy_class_set(W, cls, "__doc__", doc);
+}
+
+/* how traces name the object: <contextmanager tx> / <asynccontextmanager tx> */
+static wy_Value trace_repr(wy_State *W, int argc, const wy_Value *argv, const char *word) {
   wy_Value func;
-  if (need_self(W, argc) < 0) return wy_error();
+  if (cl_need_self(W, argc) < 0) return wy_error();
   wy_Value name = wy_get_slot(W, argv[0], GCM_DOC_FUNC, &func) > 0 ? wy_getattr(W, func, "__name__") : wy_error();
   const char *text = wy_is_error(name) || !wy_is_str(name) ? NULL : wy_to_str(W, name, NULL);
   wy_clear_error(W);
   char buf[200];
-  snprintf(buf, sizeof buf, "<contextmanager %s>", text ? text : "?");
+  snprintf(buf, sizeof buf, "<%s %s>", word, text ? text : "?");
   return wy_str(W, buf);
 }
 
-static wy_Value gcm_recreate(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+wy_Value cl_gcm_trace_repr(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
   (void)kw;
   (void)ud;
-  if (need_self(W, argc) < 0) return wy_error();
+  return trace_repr(W, argc, argv, "contextmanager");
+}
+
+wy_Value cl_agcm_trace_repr(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  (void)kw;
+  (void)ud;
+  return trace_repr(W, argc, argv, "asynccontextmanager");
+}
+
+wy_Value cl_gcm_recreate(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  (void)kw;
+  (void)ud;
+  if (cl_need_self(W, argc) < 0) return wy_error();
   wy_Value self = argv[0];
-  wy_Value a[3] = {slot_or_raise(W, self, GCM_FUNC, "func"), slot_or_raise(W, self, GCM_ARGS, "args"),
-                   slot_or_raise(W, self, GCM_KWDS, "kwds")};
-  for (int i = 0; i < 3; i++)
+  /* self.func, self.args, self.kwds: in this order, the first missing one
+  ** is the error */
+  static const char *const names[3] = {"func", "args", "kwds"};
+  static const int index[3] = {GCM_FUNC, GCM_ARGS, GCM_KWDS};
+  wy_Value a[3];
+  for (int i = 0; i < 3; i++) {
+    a[i] = cl_slot_or_raise(W, self, index[i], names[i]);
     if (wy_is_error(a[i])) return wy_error();
+  }
   wy_Value cls = wy_type_of(W, self);
   if (wy_is_error(cls)) return cls;
   return wy_call(W, cls, 3, a);
@@ -368,112 +494,54 @@ static wy_Value gcm_recreate(wy_State *W, int argc, const wy_Value *argv, wy_Val
 static wy_Value gcm_enter(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
   (void)kw;
   (void)ud;
-  if (need_self(W, argc) < 0) return wy_error();
-  wy_Value self = argv[0], gen, r;
-  /* as CPython: the recreation data goes at the first __enter__, which makes
-  ** the object one-shot (a second __enter__ is an AttributeError on 'args') */
-  wy_Value *slots = slots_of(W, self, GCM_NSLOTS);
-  if (!slots) return wy_error();
-  if (wy_is_error(slots[GCM_ARGS]))
-    return wy_raise(W, "AttributeError", "'%s' object has no attribute 'args'", wy_type_name(W, self));
-  slots[GCM_ARGS] = slots[GCM_KWDS] = slots[GCM_FUNC] = wy_error();
-  /* read through wy_get_slot, which keeps gen alive while it runs even if
-  ** the script rebinds cm.gen meanwhile */
-  gen = slot_or_raise(W, self, GCM_GEN, "gen");
+  if (cl_need_self(W, argc) < 0) return wy_error();
+  wy_Value gen = cl_gcm_take_gen(W, argv[0]), r = wy_none();
   if (wy_is_error(gen)) return gen;
-  int k = gen_next(W, gen, &r);
-  if (k < 0) return wy_error();
-  if (k == 0) {
-    trace_gen(W, "gen_next", wy_error(), "generator finished without yielding", wy_error(), wy_error(),
-              "error: generator didn't yield");
-    return runtime_error_from_none(W, "generator didn't yield");
+  int did = wy_send(W, gen, wy_none(), &r);
+  if (did == GEN_FINISHED) {
+    /* the StopIteration next(gen) raises in CPython, for the context of
+    ** the RuntimeError (wy_send makes none) */
+    r = wy_is_none(r) ? wy_call(W, wy_builtin(W, "StopIteration"), 0, NULL)
+                      : wy_call(W, wy_builtin(W, "StopIteration"), 1, &r);
+    if (wy_is_error(r)) return r;
   }
-  trace_gen(W, "gen_next", wy_error(), "yielded", r, wy_error(), NULL);
-  return r;
-}
-
-/* __exit__ after the generator's throw() raised exc (value was thrown in) */
-static wy_Value gcm_exit_raised(wy_State *W, wy_Value value, wy_Value tb) {
-  wy_Value exc = wy_fetch_error(W);
-  int k = wy_isinstance(W, exc, wy_builtin(W, "StopIteration"));
-  if (k < 0) return wy_error();
-  if (k) {
-    /* a StopIteration: suppress, unless it is the body's own (re-raised
-    ** by an iterator that is not a generator) */
-    bool own = wy_is(exc, value);
-    trace_gen(W, "gen_throw", value, own ? "re-raised" : "finished", wy_error(), own ? exc : wy_error(),
-              own ? "propagated" : "suppressed");
-    return wy_bool(!own);
-  }
-  if (wy_is(exc, value)) {
-    /* the exception passed through unchanged: let the with statement
-    ** re-raise it with its own traceback */
-    trace_gen(W, "gen_throw", value, "re-raised", wy_error(), exc, "propagated");
-    try_setattr(W, exc, "__traceback__", tb);
-    return wy_bool(false);
-  }
-  k = wy_isinstance(W, exc, wy_builtin(W, "RuntimeError"));
-  if (k < 0) return wy_error();
-  if (k) {
-    /* a StopIteration from the body came back wrapped by PEP 479 */
-    int v_stop = wy_isinstance(W, value, wy_builtin(W, "StopIteration"));
-    if (v_stop < 0) return wy_error();
-    if (v_stop) {
-      wy_Value cause = wy_getattr(W, exc, "__cause__");
-      if (wy_is_error(cause)) return cause;
-      if (wy_is(cause, value)) {
-        trace_gen(W, "gen_throw", value, "re-raised it wrapped by PEP 479 as", wy_error(), exc, "propagated");
-        try_setattr(W, value, "__traceback__", tb);
-        return wy_bool(false);
-      }
-    }
-  }
-  trace_gen(W, "gen_throw", value, "raised another exception", wy_error(), exc, "replaced");
-  return wy_raise_value(W, exc);
+  return cl_gcm_enter_verdict(W, &cl_sync_flavor, did, r);
 }
 
 static wy_Value gcm_exit(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
   (void)ud;
-  if (need_self(W, argc) < 0 || std_no_kwargs(W, "__exit__", kw) < 0 ||
+  if (cl_need_self(W, argc) < 0 || std_no_kwargs(W, "__exit__", kw) < 0 ||
       std_argc(W, "__exit__", argc - 1, 3, 3) < 0)
     return wy_error();
-  wy_Value self = argv[0], typ = argv[1], value = argv[2], tb = argv[3], r;
-  wy_Value gen = slot_or_raise(W, self, GCM_GEN, "gen");   /* kept alive while it runs */
+  wy_Value self = argv[0], typ = argv[1], value = argv[2], tb = argv[3], r = wy_none();
+  wy_Value gen = cl_slot_or_raise(W, self, GCM_GEN, "gen");   /* kept alive while it runs */
   if (wy_is_error(gen)) return gen;
+  int did;
   if (wy_is_none(typ)) {
-    int k = gen_next(W, gen, &r);
-    if (k < 0) return wy_error();
-    if (k == 0) {
-      trace_gen(W, "gen_next", wy_error(), "generator finished", wy_error(), wy_error(), NULL);
-      return wy_bool(false);
+    value = wy_error();
+    did = wy_send(W, gen, wy_none(), &r);
+  } else {
+    if (wy_is_none(value)) {
+      /* a bare exception class: instantiate it, as the throw would */
+      value = wy_call(W, typ, 0, NULL);
+      if (wy_is_error(value)) return value;
     }
-    trace_gen(W, "gen_next", wy_error(), "yielded again", r, wy_error(), "error: generator didn't stop");
-    return raise_and_close(W, gen, "generator didn't stop");
+    did = wy_throw(W, gen, value, &r);
   }
-  if (wy_is_none(value)) {
-    /* a bare exception class: instantiate it, as the throw would */
-    value = wy_call(W, typ, 0, NULL);
-    if (wy_is_error(value)) return value;
-  }
-  int k = wy_throw(W, gen, value, &r);
-  if (k < 0) return gcm_exit_raised(W, value, tb);
-  if (k == 0) {   /* the generator finished: suppressed */
-    trace_gen(W, "gen_throw", value, "generator finished", wy_error(), wy_error(), "suppressed");
-    return wy_bool(true);
-  }
-  trace_gen(W, "gen_throw", value, "yielded", r, wy_error(), "error: generator didn't stop after throw()");
-  return raise_and_close(W, gen, "generator didn't stop after throw()");
+  const char *didnt_stop;
+  wy_Value verdict = cl_gcm_exit_verdict(W, &cl_sync_flavor, value, tb, did, r, &didnt_stop);
+  return didnt_stop ? raise_and_close(W, gen, didnt_stop) : verdict;
 }
 
 /* what the factory contextmanager(func) returns does when called */
 static wy_Value cm_helper(wy_State *W, ContextlibState *st, wy_Value func, int argc, const wy_Value *argv,
                           wy_Value kw) {
   /* kwds stays None (read as {}) when there are no keyword arguments */
-  wy_Value args = args_tuple(W, argc, argv), kwds = kw;
+  wy_Value args = wy_tuple(W, argc, argv), kwds = kw;
   if (wy_is_error(args)) return wy_error();
   wy_Value self = wy_new_instance(W, wy_pinned(st->gcm_class), NULL, NULL);
   if (wy_is_error(self)) return self;
-  return gcm_setup(W, self, func, args, kwds) < 0 ? wy_error() : self;
+  return cl_gcm_setup(W, self, func, args, kwds) < 0 ? wy_error() : self;
 }
 
 /* contextmanager(func) */
@@ -482,48 +550,63 @@ static wy_Value contextmanager(wy_State *W, int argc, const wy_Value *argv, wy_V
   static const char *const names[] = {"func", NULL};
   wy_Value a[1];
   if (std_args(W, "contextmanager", argc, argv, kw, names, 1, a) < 0) return wy_error();
-  return make_fn(W, st, FN_HELPER, a[0], wy_none(), a[0]);
+  return cl_make_fn(W, st, FN_HELPER, a[0], wy_none(), a[0]);
 }
 
 /* ---- the function-like objects ---- */
 
 static wy_Value fn_dispatch(wy_State *W, ContextlibState *st, wy_Value fn, int argc, const wy_Value *argv,
                             wy_Value kw) {
-  wy_Value *slots = slots_of(W, fn, FN_NSLOTS);
+  wy_Value *slots = cl_slots_of(W, fn, FN_NSLOTS);
   if (!slots) return wy_error();
   int64_t k;
   if (wy_is_error(slots[FN_KIND]) || wy_to_int(W, slots[FN_KIND], &k) < 0)
     return wy_raise(W, "TypeError", "contextlib: uninitialized function object");
   /* the operands stay in fn's slots, which argv keeps alive, for the call */
   wy_Value a = slots[FN_A], b = slots[FN_B];
-  return k == FN_HELPER ? cm_helper(W, st, a, argc, argv, kw) : decorated_call(W, a, b, argc, argv, kw);
+  switch (k) {
+    case FN_HELPER: return cm_helper(W, st, a, argc, argv, kw);
+    case FN_DECORATED: return decorated_call(W, a, b, argc, argv, kw);
+    case FN_ASYNC_HELPER: return cl_async_helper_call(W, st, a, argc, argv, kw);
+    default: return cl_async_decorated_call(W, st, a, b, argc, argv, kw);
+  }
 }
 
 static wy_Value fn_call(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
-  if (need_self(W, argc) < 0) return wy_error();
+  if (cl_need_self(W, argc) < 0) return wy_error();
   return fn_dispatch(W, ud, argv[0], argc - 1, argv + 1, kw);
 }
 
-/* the bound method fn.__get__(obj) returns: data is (fn, obj) */
-static wy_Value fn_bound_call(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
-  wy_Value data = wy_closure_data(W);
-  wy_Value fn = wy_getitem(W, data, wy_int(0));
-  if (wy_is_error(fn)) return fn;
-  if (argc > 63) return wy_raise(W, "TypeError", "withy: too many arguments for contextlib");
+/* the bound method fn.__get__(obj) returns: an instance of a small class
+** whose slots hold fn and obj (a C class, so that its calls get the
+** module's state as userdata) */
+enum { BOUND_FN, BOUND_SELF, BOUND_NSLOTS };
+
+static wy_Value bound_call(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  if (cl_need_self(W, argc) < 0) return wy_error();
+  wy_Value *slots = cl_slots_of(W, argv[0], BOUND_NSLOTS);
+  if (!slots) return wy_error();
+  if (argc > 64) return wy_raise(W, "TypeError", "withy: too many arguments for contextlib");
   wy_Value items[64];
-  items[0] = wy_getitem(W, data, wy_int(1));
-  if (wy_is_error(items[0])) return wy_error();
-  for (int i = 0; i < argc; i++) items[i + 1] = argv[i];
-  return fn_dispatch(W, ud, fn, argc + 1, items, kw);
+  /* argv[0], which keeps fn and obj alive, stays alive for the call */
+  wy_Value fn = slots[BOUND_FN];
+  items[0] = slots[BOUND_SELF];
+  for (int i = 1; i < argc; i++) items[i] = argv[i];
+  return fn_dispatch(W, ud, fn, argc, items, kw);
 }
 
 static wy_Value fn_get(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
-  (void)ud;
-  if (need_self(W, argc) < 0 || std_argc(W, "__get__", argc - 1, 1, 2) < 0) return wy_error();
+  ContextlibState *st = ud;
+  (void)kw;
+  if (cl_need_self(W, argc) < 0 || std_argc(W, "__get__", argc - 1, 1, 2) < 0) return wy_error();
   if (wy_is_none(argv[1])) return argv[0];
-  wy_Value data = wy_tuple(W, 2, argv);
-  if (wy_is_error(data)) return data;
-  return wy_closure(W, "method", fn_bound_call, data);
+  wy_Value m = wy_new_instance(W, wy_pinned(st->bound_class), NULL, NULL);
+  if (wy_is_error(m)) return m;
+  wy_Value *slots = cl_slots_of(W, m, BOUND_NSLOTS);
+  if (!slots) return wy_error();
+  slots[BOUND_FN] = argv[0];
+  slots[BOUND_SELF] = argv[1];
+  return m;
 }
 
 /* ---- suppress ---- */
@@ -532,7 +615,7 @@ static const SlotAttr suppress_attrs[] = {{0, "_exceptions"}, {0, NULL}};
 
 static wy_Value suppress_init(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
   (void)ud;
-  if (need_self(W, argc) < 0 || std_no_kwargs(W, "suppress", kw) < 0) return wy_error();
+  if (cl_need_self(W, argc) < 0 || std_no_kwargs(W, "suppress", kw) < 0) return wy_error();
   wy_Value t = wy_tuple(W, argc - 1, argv + 1);
   if (wy_is_error(t)) return t;
   return wy_set_slot(W, argv[0], 0, t) < 0 ? wy_error() : wy_none();
@@ -540,11 +623,11 @@ static wy_Value suppress_init(wy_State *W, int argc, const wy_Value *argv, wy_Va
 
 static wy_Value suppress_exit(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
   (void)ud;
-  if (need_self(W, argc) < 0 || std_no_kwargs(W, "__exit__", kw) < 0 ||
+  if (cl_need_self(W, argc) < 0 || std_no_kwargs(W, "__exit__", kw) < 0 ||
       std_argc(W, "__exit__", argc - 1, 3, 3) < 0)
     return wy_error();
   if (wy_is_none(argv[1])) return wy_bool(false);
-  wy_Value excs = slot_or_raise(W, argv[0], 0, "_exceptions");
+  wy_Value excs = cl_slot_or_raise(W, argv[0], 0, "_exceptions");
   if (wy_is_error(excs)) return excs;
   int t = wy_issubclass(W, argv[1], excs);
   return t < 0 ? wy_error() : wy_bool(t);
@@ -556,7 +639,7 @@ static wy_Value closing_init(wy_State *W, int argc, const wy_Value *argv, wy_Val
   (void)ud;
   static const char *const names[] = {"thing", NULL};
   wy_Value a[1];
-  if (need_self(W, argc) < 0 || std_args(W, "closing", argc - 1, argv + 1, kw, names, 1, a) < 0)
+  if (cl_need_self(W, argc) < 0 || std_args(W, "closing", argc - 1, argv + 1, kw, names, 1, a) < 0)
     return wy_error();
   return wy_setattr(W, argv[0], "thing", a[0]) < 0 ? wy_error() : wy_none();
 }
@@ -564,13 +647,13 @@ static wy_Value closing_init(wy_State *W, int argc, const wy_Value *argv, wy_Val
 static wy_Value closing_enter(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
   (void)kw;
   (void)ud;
-  return need_self(W, argc) < 0 ? wy_error() : wy_getattr(W, argv[0], "thing");
+  return cl_need_self(W, argc) < 0 ? wy_error() : wy_getattr(W, argv[0], "thing");
 }
 
 static wy_Value closing_exit(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
   (void)kw;
   (void)ud;
-  if (need_self(W, argc) < 0) return wy_error();
+  if (cl_need_self(W, argc) < 0) return wy_error();
   wy_Value thing = wy_getattr(W, argv[0], "thing");
   if (wy_is_error(thing)) return thing;
   wy_Value r = wy_call_method(W, thing, "close", 0, NULL);
@@ -583,7 +666,7 @@ static wy_Value nullcontext_init(wy_State *W, int argc, const wy_Value *argv, wy
   (void)ud;
   static const char *const names[] = {"enter_result", NULL};
   wy_Value a[1];
-  if (need_self(W, argc) < 0 ||
+  if (cl_need_self(W, argc) < 0 ||
       std_args(W, "nullcontext", argc - 1, argv + 1, kw, names, 0, a) < 0)
     return wy_error();
   wy_Value v = wy_is_error(a[0]) ? wy_none() : a[0];
@@ -593,7 +676,7 @@ static wy_Value nullcontext_init(wy_State *W, int argc, const wy_Value *argv, wy
 static wy_Value nullcontext_enter(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
   (void)kw;
   (void)ud;
-  return need_self(W, argc) < 0 ? wy_error() : wy_getattr(W, argv[0], "enter_result");
+  return cl_need_self(W, argc) < 0 ? wy_error() : wy_getattr(W, argv[0], "enter_result");
 }
 
 /* ---- redirect_stdout / redirect_stderr (ud: "stdout" or "stderr") ---- */
@@ -602,7 +685,7 @@ static wy_Value redirect_init(wy_State *W, int argc, const wy_Value *argv, wy_Va
   static const char *const names[] = {"new_target", NULL};
   wy_Value a[1];
   const char *fname = strcmp(ud, "stdout") == 0 ? "redirect_stdout" : "redirect_stderr";
-  if (need_self(W, argc) < 0 || std_args(W, fname, argc - 1, argv + 1, kw, names, 1, a) < 0)
+  if (cl_need_self(W, argc) < 0 || std_args(W, fname, argc - 1, argv + 1, kw, names, 1, a) < 0)
     return wy_error();
   wy_Value stack = wy_list(W);
   if (wy_is_error(stack)) return stack;
@@ -614,7 +697,7 @@ static wy_Value redirect_init(wy_State *W, int argc, const wy_Value *argv, wy_Va
 
 static wy_Value redirect_enter(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
   (void)kw;
-  if (need_self(W, argc) < 0) return wy_error();
+  if (cl_need_self(W, argc) < 0) return wy_error();
   wy_Value sys = wy_import(W, "sys");
   if (wy_is_error(sys)) return sys;
   wy_Value stack = wy_getattr(W, argv[0], "_old_targets");
@@ -629,7 +712,7 @@ static wy_Value redirect_enter(wy_State *W, int argc, const wy_Value *argv, wy_V
 
 static wy_Value redirect_exit(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
   (void)kw;
-  if (need_self(W, argc) < 0) return wy_error();
+  if (cl_need_self(W, argc) < 0) return wy_error();
   wy_Value sys = wy_import(W, "sys");
   if (wy_is_error(sys)) return sys;
   wy_Value stack = wy_getattr(W, argv[0], "_old_targets");
@@ -651,7 +734,7 @@ static wy_Value chdir_init(wy_State *W, int argc, const wy_Value *argv, wy_Value
   (void)ud;
   static const char *const names[] = {"path", NULL};
   wy_Value a[1];
-  if (need_self(W, argc) < 0 || std_args(W, "chdir", argc - 1, argv + 1, kw, names, 1, a) < 0)
+  if (cl_need_self(W, argc) < 0 || std_args(W, "chdir", argc - 1, argv + 1, kw, names, 1, a) < 0)
     return wy_error();
   wy_Value stack = wy_list(W);
   if (wy_is_error(stack)) return stack;
@@ -663,7 +746,7 @@ static wy_Value chdir_init(wy_State *W, int argc, const wy_Value *argv, wy_Value
 static wy_Value chdir_enter(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
   (void)kw;
   (void)ud;
-  if (need_self(W, argc) < 0) return wy_error();
+  if (cl_need_self(W, argc) < 0) return wy_error();
   wy_Value os = wy_import(W, "os");
   if (wy_is_error(os)) return os;
   wy_Value stack = wy_getattr(W, argv[0], "_old_cwd");
@@ -679,7 +762,7 @@ static wy_Value chdir_enter(wy_State *W, int argc, const wy_Value *argv, wy_Valu
 static wy_Value chdir_exit(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
   (void)kw;
   (void)ud;
-  if (need_self(W, argc) < 0) return wy_error();
+  if (cl_need_self(W, argc) < 0) return wy_error();
   wy_Value os = wy_import(W, "os");
   if (wy_is_error(os)) return os;
   wy_Value stack = wy_getattr(W, argv[0], "_old_cwd");
@@ -693,18 +776,19 @@ static wy_Value chdir_exit(wy_State *W, int argc, const wy_Value *argv, wy_Value
 /* ---- the module ---- */
 
 static const wy_Method abstract_methods[] = {
-  {"__enter__", return_self}, {"__exit__", return_none}, {NULL, NULL}
+  {"__enter__", cl_return_self}, {"__exit__", return_none}, {NULL, NULL}
 };
 static const wy_Method decorator_methods[] = {
-  {"_recreate_cm", cd_recreate}, {"__call__", cd_call}, {NULL, NULL}
+  {"_recreate_cm", cl_return_self}, {"__call__", cl_cd_call}, {NULL, NULL}
 };
 static const wy_Method gcm_methods[] = {
-  {"__init__", gcm_init}, {"_recreate_cm", gcm_recreate}, {"__call__", cd_call},
-  {"__enter__", gcm_enter}, {"__exit__", gcm_exit}, {"__trace_repr__", gcm_trace_repr}, {NULL, NULL}
+  {"__init__", cl_gcm_init}, {"_recreate_cm", cl_gcm_recreate}, {"__call__", cl_cd_call},
+  {"__enter__", gcm_enter}, {"__exit__", gcm_exit}, {"__trace_repr__", cl_gcm_trace_repr}, {NULL, NULL}
 };
 static const wy_Method fn_methods[] = {
   {"__call__", fn_call}, {"__get__", fn_get}, {NULL, NULL}
 };
+static const wy_Method bound_methods[] = {{"__call__", bound_call}, {NULL, NULL}};
 static const wy_Method suppress_methods[] = {
   {"__init__", suppress_init}, {"__enter__", return_none}, {"__exit__", suppress_exit}, {NULL, NULL}
 };
@@ -713,7 +797,7 @@ static const wy_Method closing_methods[] = {
 };
 static const wy_Method nullcontext_methods[] = {
   {"__init__", nullcontext_init}, {"__enter__", nullcontext_enter}, {"__exit__", return_none},
-  {NULL, NULL}
+  {"__aenter__", cl_nullcontext_aenter}, {"__aexit__", cl_nullcontext_aexit}, {NULL, NULL}
 };
 static const wy_Method redirect_methods[] = {
   {"__init__", redirect_init}, {"__enter__", redirect_enter}, {"__exit__", redirect_exit},
@@ -726,9 +810,18 @@ static const wy_Method chdir_methods[] = {
 static int add_class(wy_State *W, wy_Value m, const char *name, const wy_Method *methods, void *ud,
                      wy_Value *out) {
   wy_Value cls = wy_class(W, name, wy_none(), methods, ud);
-  if (wy_is_error(cls) || wy_module_set(W, m, name, cls) < 0) return -1;
+  if (wy_is_error(cls) || cl_module_class(W, m, name, cls) < 0) return -1;
   if (out) *out = cls;
   return 0;
+}
+
+/* a class only C code makes instances of, with n slots, pinned in *pin */
+static int private_class(wy_State *W, const char *name, const wy_Method *methods, void *ud, int nslots,
+                         wy_Pin **pin) {
+  wy_Value cls = wy_class(W, name, wy_none(), methods, ud);
+  if (wy_is_error(cls) || wy_class_slots(W, cls, nslots) < 0) return -1;
+  *pin = wy_pin(W, cls);
+  return *pin ? 0 : -1;
 }
 
 int std_contextlib_init(wy_State *W, wy_Value m) {
@@ -746,18 +839,15 @@ int std_contextlib_init(wy_State *W, wy_Value m) {
       add_class(W, m, "redirect_stderr", redirect_methods, stderr_name, NULL) < 0 ||
       add_class(W, m, "chdir", chdir_methods, NULL, NULL) < 0)
     return -1;
-  if (slot_properties(W, gcm, gcm_attrs, GCM_NSLOTS) < 0 ||
+  if (cl_gcm_class_attrs(W, gcm, "Helper for @contextmanager decorator.") < 0 ||
       slot_properties(W, suppress, suppress_attrs, 1) < 0)
     return -1;
-  wy_Value doc = wy_function(W, "__doc__", gcm_doc, NULL);
-  doc = wy_is_error(doc) ? doc : wy_property(W, doc, wy_none());
-  if (wy_is_error(doc) || wy_class_set(W, gcm, "__doc__", doc) < 0) return -1;
   st->gcm_class = wy_pin(W, gcm);
   if (!st->gcm_class) return -1;
-  wy_Value fn = wy_class(W, "function", wy_none(), fn_methods, st);
-  if (wy_is_error(fn) || wy_class_slots(W, fn, FN_NSLOTS) < 0) return -1;
-  st->fn_class = wy_pin(W, fn);
-  if (!st->fn_class) return -1;
+  if (private_class(W, "function", fn_methods, st, FN_NSLOTS, &st->fn_class) < 0 ||
+      private_class(W, "method", bound_methods, st, BOUND_NSLOTS, &st->bound_class) < 0)
+    return -1;
   if (wy_def(W, m, "contextmanager", contextmanager, st) < 0) return -1;
-  return std_exitstack_add(W, m);
+  if (cl_async_add(W, m, st) < 0 || std_exitstack_add(W, m) < 0) return -1;
+  return es_async_add(W, m, st);
 }

@@ -1,4 +1,6 @@
-/* exitstack.c — contextlib.ExitStack, written against withy.h only.
+/* exitstack.c — contextlib's _BaseExitStack and ExitStack, and the
+** unwinding algorithm AsyncExitStack (exitstack_async.c) shares, written
+** against withy.h only.
 **
 ** The stack of exits is a list kept in the instance's value slot 0 (so the
 ** collector sees it and no attribute dict is needed). Each entry takes
@@ -11,15 +13,14 @@
 **   - ENTRY_CALLBACK (a = fn, b = args tuple, c = kwargs dict or None):
 **     callback(fn, *args, **kwds); the exception details are not passed and
 **     the result never suppresses.
-** The kind's ENTRY_ASYNC bit is reserved for AsyncExitStack's awaited exits.
-** __exit__ unwinds them last-in first-out exactly as CPython 3.11's
-** _BaseExitStack.__exit__ does, including the repair of __context__
-** chains when callbacks raise. */
+** With the ENTRY_ASYNC bit (AsyncExitStack's push_async_exit,
+** enter_async_context, push_async_callback) the call gives an awaitable
+** whose result counts instead. The unwinding runs them last-in first-out
+** exactly as CPython 3.11's _BaseExitStack.__exit__ does, including the
+** repair of __context__ chains when callbacks raise; its state lives in an
+** array so that the async __aexit__ can keep it between its steps. */
 #include <stdlib.h>
-#include "stdlib.h"
-
-enum { ENTRY_CM_EXIT = 1, ENTRY_EXIT_FN = 2, ENTRY_CALLBACK = 3, ENTRY_ASYNC = 8 };
-enum { ENTRY_WIDTH = 4, SLOT_EXITS = 0, EXITSTACK_NSLOTS = 1 };
+#include "contextlib_internal.h"
 
 /* ---- the stack of exits ---- */
 
@@ -38,7 +39,7 @@ static wy_Value exits_of(wy_State *W, wy_Value self) {
 
 static void trace_push(wy_State *W, wy_Value list);
 
-static int push_entry(wy_State *W, wy_Value self, int kind, wy_Value a, wy_Value b, wy_Value c) {
+int es_push_entry(wy_State *W, wy_Value self, int kind, wy_Value a, wy_Value b, wy_Value c) {
   wy_Value list = exits_of(W, self);
   if (wy_is_error(list)) return -1;
   wy_Value items[ENTRY_WIDTH] = {wy_int(kind), a, b, c};
@@ -48,30 +49,33 @@ static int push_entry(wy_State *W, wy_Value self, int kind, wy_Value a, wy_Value
   return 0;
 }
 
+int64_t es_entry_kind(wy_State *W, const wy_Value *entry) {
+  int64_t kind = 0;
+  if (wy_to_int(W, entry[0], &kind) < 0) wy_clear_error(W);
+  return kind;
+}
+
 /* ---- tracing (a no-op when tracing is off) ---- */
 
 static const char *described(wy_State *W, wy_Value v) {
-  wy_Value d = wy_describe(W, v);
-  if (wy_is_error(d)) {
-    wy_clear_error(W);
-    return "?";
-  }
-  return wy_to_str(W, d, NULL);
+  const char *d = cl_described(W, v);
+  return d ? d : "?";
 }
 
 /* "#3 <Res object>.__exit__" for the entry at position n (1-based) */
 static void entry_words(wy_State *W, const wy_Value *entry, int64_t n, char *buf, size_t size) {
-  int64_t kind = 0;
-  if (wy_to_int(W, entry[0], &kind) < 0) wy_clear_error(W);
+  int64_t kind = es_entry_kind(W, entry);
+  const char *async = kind & ENTRY_ASYNC ? "async " : "";
   switch (kind & ~ENTRY_ASYNC) {
     case ENTRY_CM_EXIT:
-      snprintf(buf, size, "#%lld %s.__exit__", (long long)n, described(W, entry[2]));
+      snprintf(buf, size, "#%lld %s.__%sexit__", (long long)n, described(W, entry[2]), *async ? "a" : "");
       break;
     case ENTRY_EXIT_FN:
-      snprintf(buf, size, "#%lld exit function %s", (long long)n, described(W, entry[1]));
+      snprintf(buf, size, "#%lld %sexit function %s", (long long)n, async, described(W, entry[1]));
       break;
     default:
-      snprintf(buf, size, "#%lld callback %s%s", (long long)n, described(W, entry[1]), described(W, entry[2]));
+      snprintf(buf, size, "#%lld %scallback %s%s", (long long)n, async, described(W, entry[1]),
+               described(W, entry[2]));
   }
 }
 
@@ -98,11 +102,8 @@ static void trace_unwind(wy_State *W, const wy_Value *entry, int64_t n, wy_Value
   wy_trace_emit(W, &ev);
 }
 
-/* run one entry with the exception details; its result (a callback's is None) */
-static wy_Value run_entry(wy_State *W, const wy_Value *entry, int ndetails, const wy_Value *details) {
-  int64_t kind;
-  if (wy_to_int(W, entry[0], &kind) < 0) return wy_error();
-  switch (kind & ~ENTRY_ASYNC) {
+wy_Value es_run_entry(wy_State *W, const wy_Value *entry, int ndetails, const wy_Value *details) {
+  switch (es_entry_kind(W, entry) & ~ENTRY_ASYNC) {
     case ENTRY_CM_EXIT: {
       wy_Value args[4] = {entry[2], details[0], details[1], details[2]};
       return wy_call(W, entry[1], ndetails + 1, args);
@@ -116,7 +117,7 @@ static wy_Value run_entry(wy_State *W, const wy_Value *entry, int ndetails, cons
   }
 }
 
-static int need_self(wy_State *W, int argc, const char *method) {
+int es_need_self(wy_State *W, int argc, const char *method) {
   if (argc >= 1) return 0;
   wy_raise(W, "TypeError", "ExitStack.%s() missing 1 required positional argument: 'self'", method);
   return -1;
@@ -130,26 +131,125 @@ static int no_args(wy_State *W, int argc, const char *method) {
   return -1;
 }
 
-/* ---- the methods ---- */
+/* ---- the unwinding, shared by ExitStack and AsyncExitStack ---- */
+
+enum { F_RECEIVED = 1, F_SUPPRESSED = 2, F_PENDING_RAISE = 4 };
+
+static int64_t int_of(wy_State *W, wy_Value v) {
+  int64_t i = 0;
+  if (wy_to_int(W, v, &i) < 0) wy_clear_error(W);
+  return i;
+}
+
+int es_unwind_ndetails(wy_State *W, const wy_Value *u) {
+  return (int)int_of(W, u[U_NDETAILS]);
+}
+
+void es_unwind_init(wy_Value *u, wy_Value self, int ndetails, const wy_Value *details) {
+  u[U_SELF] = self;
+  if (ndetails > 3) ndetails = 3;
+  for (int i = 0; i < 3; i++) u[U_DETAILS + i] = i < ndetails ? details[i] : wy_none();
+  u[U_NDETAILS] = wy_int(ndetails);
+  u[U_FLAGS] = wy_int(ndetails > 0 && !wy_is_none(details[0]) ? F_RECEIVED : 0);
+}
+
+void es_unwind_start(wy_State *W, wy_Value *u) {
+  /* the exception being handled where the unwinding starts: the chains
+  ** this unwinding makes end there */
+  u[U_FRAME_EXC] = wy_handled_exception(W);
+}
+
+int es_unwind_pop(wy_State *W, wy_Value *u) {
+  /* the list is read again each time, as CPython reads self._exit_callbacks
+  ** (an exit may pop_all() the stack) */
+  wy_Value list = exits_of(W, u[U_SELF]);
+  if (wy_is_error(list)) return -1;
+  int64_t n = wy_len(W, list);
+  if (n < 0) return -1;
+  if (n < ENTRY_WIDTH) return 0;
+  for (int i = ENTRY_WIDTH - 1; i >= 0; i--) {
+    u[U_ENTRY + i] = wy_list_pop(W, list);
+    if (wy_is_error(u[U_ENTRY + i])) return -1;
+  }
+  u[U_POSITION] = wy_int(n / ENTRY_WIDTH);
+  return 1;
+}
+
+/* CPython's _fix_exception_context: make old_exc the context at the end
+** of new_exc's chain that this unwinding created (stopping at frame_exc) */
+static int fix_exception_context(wy_State *W, wy_Value new_exc, wy_Value old_exc, wy_Value frame_exc) {
+  for (;;) {
+    wy_Value ctx = wy_getattr(W, new_exc, "__context__");
+    if (wy_is_error(ctx)) return -1;
+    if (wy_is_none(ctx) || wy_is(ctx, old_exc)) return 0;
+    if (wy_is(ctx, frame_exc)) break;
+    new_exc = ctx;
+  }
+  return wy_setattr(W, new_exc, "__context__", old_exc);
+}
+
+int es_unwind_after(wy_State *W, wy_Value *u, wy_Value r) {
+  int64_t flags = int_of(W, u[U_FLAGS]), position = int_of(W, u[U_POSITION]);
+  if (!wy_is_error(r)) {
+    /* `if cb(*exc_details):` — a failing truth test counts as the exit raising */
+    int t = wy_truthy(W, r);
+    if (t >= 0) {
+      bool had_exc = !wy_is_none(u[U_DETAILS_1]);
+      trace_unwind(W, u + U_ENTRY, position, r, wy_error(), !had_exc ? NULL : t ? "suppressed" : "propagated");
+      if (t) {
+        u[U_FLAGS] = wy_int((flags | F_SUPPRESSED) & ~F_PENDING_RAISE);
+        u[U_DETAILS] = u[U_DETAILS_1] = u[U_DETAILS_2] = wy_none();
+        u[U_NDETAILS] = wy_int(3);
+      }
+      return 0;
+    }
+  }
+  wy_Value new_exc = wy_fetch_error(W);
+  if (wy_is_none(new_exc)) return -1;   /* no exception: cannot happen */
+  trace_unwind(W, u + U_ENTRY, position, wy_error(), new_exc, wy_is_none(u[U_DETAILS_1]) ? NULL : "replaced");
+  /* simulate the stack of exceptions by setting the context */
+  if (fix_exception_context(W, new_exc, u[U_DETAILS_1], u[U_FRAME_EXC]) < 0) return -1;
+  wy_Value type = wy_type_of(W, new_exc);
+  if (wy_is_error(type)) return -1;
+  wy_Value tb = wy_getattr(W, new_exc, "__traceback__");
+  if (wy_is_error(tb)) {
+    wy_clear_error(W);
+    tb = wy_none();
+  }
+  u[U_FLAGS] = wy_int(flags | F_PENDING_RAISE);
+  u[U_DETAILS] = type;
+  u[U_DETAILS_1] = new_exc;
+  u[U_DETAILS_2] = tb;
+  u[U_NDETAILS] = wy_int(3);
+  return 0;
+}
+
+wy_Value es_unwind_end(wy_State *W, wy_Value *u) {
+  int64_t flags = int_of(W, u[U_FLAGS]);
+  if (flags & F_PENDING_RAISE) {
+    /* raise it again, keeping the context it has (the chain reads like
+    ** nested with statements), as CPython's fixed_ctx dance does */
+    wy_Value exc = u[U_DETAILS_1];
+    wy_Value fixed_ctx = wy_getattr(W, exc, "__context__");
+    if (wy_is_error(fixed_ctx)) return fixed_ctx;
+    wy_raise_value(W, exc);
+    if (wy_setattr(W, exc, "__context__", fixed_ctx) < 0) return wy_error();
+    return wy_error();
+  }
+  return wy_bool((flags & F_RECEIVED) && (flags & F_SUPPRESSED));
+}
+
+/* ---- the methods both stacks have (_BaseExitStack) ---- */
 
 static wy_Value es_init(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
-  (void)ud;
-  if (need_self(W, argc, "__init__") < 0) return wy_error();
+  if (es_need_self(W, argc, "__init__") < 0) return wy_error();
   if (std_no_kwargs(W, "ExitStack", kw) < 0 || no_args(W, argc, "__init__") < 0) return wy_error();
   wy_Value list = wy_list(W);
   if (wy_is_error(list) || wy_set_slot(W, argv[0], SLOT_EXITS, list) < 0) return wy_error();
   return wy_none();
 }
 
-static wy_Value es_enter(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
-  (void)ud;
-  (void)kw;
-  if (need_self(W, argc, "__enter__") < 0) return wy_error();
-  return argv[0];
-}
-
-/* 'module.qualname' of a class, for the enter_context error */
-static wy_Value class_label(wy_State *W, wy_Value cls) {
+wy_Value cl_class_label(wy_State *W, wy_Value cls) {
   wy_Value mod = wy_getattr(W, cls, "__module__");
   if (wy_is_error(mod)) return mod;
   wy_Value qual = wy_getattr(W, cls, "__qualname__");
@@ -171,9 +271,22 @@ static wy_Value class_label(wy_State *W, wy_Value cls) {
   return r;
 }
 
+wy_Value es_protocol_error(wy_State *W, wy_Value cm, const char *what) {
+  if (!wy_error_matches(W, "AttributeError")) return wy_error();
+  wy_clear_error(W);
+  wy_Value label = cl_class_label(W, wy_type_of(W, cm));
+  if (wy_is_error(label)) return label;
+  const char *text = wy_to_str(W, label, NULL);
+  if (!text) return wy_error();
+  wy_raise(W, "TypeError", "'%s' object does not support the %s protocol", text, what);
+  wy_Value e = wy_fetch_error(W);
+  wy_setattr(W, e, "__suppress_context__", wy_bool(true)); /* `from None` */
+  wy_clear_error(W);
+  return wy_raise_value(W, e);
+}
+
 static wy_Value es_enter_context(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
-  (void)ud;
-  if (need_self(W, argc, "enter_context") < 0) return wy_error();
+  if (es_need_self(W, argc, "enter_context") < 0) return wy_error();
   if (std_no_kwargs(W, "enter_context", kw) < 0) return wy_error();
   if (argc != 2)
     return wy_raise(W, "TypeError", argc < 2 ? "_BaseExitStack.enter_context() missing 1 required positional argument: 'cm'"
@@ -182,30 +295,15 @@ static wy_Value es_enter_context(wy_State *W, int argc, const wy_Value *argv, wy
   wy_Value cm = argv[1];
   wy_Value enter = wy_lookup_special(W, cm, "__enter__");
   wy_Value exit = wy_is_error(enter) ? enter : wy_lookup_special(W, cm, "__exit__");
-  if (wy_is_error(exit)) {
-    if (!wy_error_matches(W, "AttributeError")) return wy_error();
-    wy_clear_error(W);
-    wy_Value cls = wy_type_of(W, cm);
-    wy_Value label = class_label(W, cls);
-    if (wy_is_error(label)) return label;
-    size_t len;
-    const char *text = wy_to_str(W, label, &len);
-    if (!text) return wy_error();
-    wy_raise(W, "TypeError", "'%s' object does not support the context manager protocol", text);
-    wy_Value e = wy_fetch_error(W);
-    wy_setattr(W, e, "__suppress_context__", wy_bool(true)); /* `from None` */
-    wy_clear_error(W);
-    return wy_raise_value(W, e);
-  }
+  if (wy_is_error(exit)) return es_protocol_error(W, cm, "context manager");
   wy_Value result = wy_call(W, enter, 1, &cm);
   if (wy_is_error(result)) return result;
-  if (push_entry(W, argv[0], ENTRY_CM_EXIT, exit, cm, wy_none()) < 0) return wy_error();
+  if (es_push_entry(W, argv[0], ENTRY_CM_EXIT, exit, cm, wy_none()) < 0) return wy_error();
   return result;
 }
 
 static wy_Value es_push(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
-  (void)ud;
-  if (need_self(W, argc, "push") < 0) return wy_error();
+  if (es_need_self(W, argc, "push") < 0) return wy_error();
   if (std_no_kwargs(W, "push", kw) < 0) return wy_error();
   if (argc != 2)
     return wy_raise(W, "TypeError", argc < 2 ? "_BaseExitStack.push() missing 1 required positional argument: 'exit'"
@@ -217,18 +315,17 @@ static wy_Value es_push(wy_State *W, int argc, const wy_Value *argv, wy_Value kw
     if (!wy_error_matches(W, "AttributeError")) return wy_error();
     wy_clear_error(W);
     /* any callable */
-    if (push_entry(W, argv[0], ENTRY_EXIT_FN, exit, wy_none(), wy_none()) < 0) return wy_error();
-  } else if (push_entry(W, argv[0], ENTRY_CM_EXIT, method, exit, wy_none()) < 0) {
+    if (es_push_entry(W, argv[0], ENTRY_EXIT_FN, exit, wy_none(), wy_none()) < 0) return wy_error();
+  } else if (es_push_entry(W, argv[0], ENTRY_CM_EXIT, method, exit, wy_none()) < 0) {
     return wy_error();
   }
   return exit;
 }
 
-static wy_Value es_callback(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
-  (void)ud;
-  if (need_self(W, argc, "callback") < 0) return wy_error();
+wy_Value es_push_callback(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, int kind,
+                          const char *qualname) {
   if (argc < 2)
-    return wy_raise(W, "TypeError", "_BaseExitStack.callback() missing 1 required positional argument: 'callback'");
+    return wy_raise(W, "TypeError", "%s() missing 1 required positional argument: 'callback'", qualname);
   wy_Value args = wy_tuple(W, argc - 2, argv + 2);
   if (wy_is_error(args)) return args;
   wy_Value kwds = wy_none();
@@ -237,13 +334,17 @@ static wy_Value es_callback(wy_State *W, int argc, const wy_Value *argv, wy_Valu
     if (n < 0) return wy_error();
     if (n > 0) kwds = kw;
   }
-  if (push_entry(W, argv[0], ENTRY_CALLBACK, argv[1], args, kwds) < 0) return wy_error();
+  if (es_push_entry(W, argv[0], kind, argv[1], args, kwds) < 0) return wy_error();
   return argv[1];
 }
 
+static wy_Value es_callback(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  if (es_need_self(W, argc, "callback") < 0) return wy_error();
+  return es_push_callback(W, argc, argv, kw, ENTRY_CALLBACK, "_BaseExitStack.callback");
+}
+
 static wy_Value es_pop_all(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
-  (void)ud;
-  if (need_self(W, argc, "pop_all") < 0) return wy_error();
+  if (es_need_self(W, argc, "pop_all") < 0) return wy_error();
   if (std_no_kwargs(W, "pop_all", kw) < 0 || no_args(W, argc, "pop_all") < 0) return wy_error();
   wy_Value cls = wy_type_of(W, argv[0]);
   if (wy_is_error(cls)) return cls;
@@ -256,113 +357,62 @@ static wy_Value es_pop_all(wy_State *W, int argc, const wy_Value *argv, wy_Value
   return stack;
 }
 
-/* CPython's _fix_exception_context: make old_exc the context at the end
-** of new_exc's chain that this unwinding created (stopping at frame_exc) */
-static int fix_exception_context(wy_State *W, wy_Value new_exc, wy_Value old_exc, wy_Value frame_exc) {
-  for (;;) {
-    wy_Value ctx = wy_getattr(W, new_exc, "__context__");
-    if (wy_is_error(ctx)) return -1;
-    if (wy_is_none(ctx) || wy_is(ctx, old_exc)) return 0;
-    if (wy_is(ctx, frame_exc)) break;
-    new_exc = ctx;
-  }
-  return wy_setattr(W, new_exc, "__context__", old_exc);
+const wy_Method es_base_methods[] = {
+  {"__init__", es_init},
+  {"enter_context", es_enter_context},
+  {"push", es_push},
+  {"callback", es_callback},
+  {"pop_all", es_pop_all},
+  {NULL, NULL},
+};
+
+/* ---- ExitStack ---- */
+
+static wy_Value es_enter(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
+  if (es_need_self(W, argc, "__enter__") < 0) return wy_error();
+  return argv[0];
 }
 
 static wy_Value es_exit(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
-  (void)ud;
-  if (need_self(W, argc, "__exit__") < 0) return wy_error();
+  if (es_need_self(W, argc, "__exit__") < 0) return wy_error();
   if (std_no_kwargs(W, "__exit__", kw) < 0) return wy_error();
-  wy_Value details[3] = {wy_none(), wy_none(), wy_none()};
-  int ndetails = argc - 1;
-  for (int i = 0; i < ndetails && i < 3; i++) details[i] = argv[i + 1];
-  bool received_exc = ndetails > 0 && !wy_is_none(argv[1]);
-  wy_Value frame_exc = wy_handled_exception(W);
-  bool suppressed_exc = false, pending_raise = false;
-  wy_Value list = exits_of(W, argv[0]);
-  if (wy_is_error(list)) return list;
-  for (;;) {
-    int64_t n = wy_len(W, list);
-    if (n < 0) return wy_error();
-    if (n < ENTRY_WIDTH) break;
-    wy_Value entry[ENTRY_WIDTH];
-    for (int i = ENTRY_WIDTH - 1; i >= 0; i--) {
-      entry[i] = wy_list_pop(W, list);
-      if (wy_is_error(entry[i])) return entry[i];
-    }
+  wy_Value u[UNWIND_N];
+  es_unwind_init(u, argv[0], argc - 1, argv + 1);
+  es_unwind_start(W, u);
+  int k;
+  while ((k = es_unwind_pop(W, u)) > 0) {
     /* cb(*exc_details): as many as __exit__ was given (CPython passes the
-    ** tuple through), three once a callback has replaced them */
-    wy_Value r = run_entry(W, entry, ndetails, details);
-    int64_t position = n / ENTRY_WIDTH;
-    if (!wy_is_error(r)) {
-      int t = wy_truthy(W, r);
-      if (t < 0) {
-        r = wy_error();
-      } else {
-        bool had_exc = !wy_is_none(details[1]);
-        trace_unwind(W, entry, position, r, wy_error(),
-                     !had_exc ? NULL : t ? "suppressed" : "propagated");
-        if (t) {
-          suppressed_exc = true;
-          pending_raise = false;
-          details[0] = details[1] = details[2] = wy_none();
-          ndetails = 3;
-        }
-        continue;
-      }
-    }
-    wy_Value new_exc = wy_fetch_error(W);
-    if (wy_is_none(new_exc)) return wy_error();   /* no exception: cannot happen */
-    trace_unwind(W, entry, position, wy_error(), new_exc, wy_is_none(details[1]) ? NULL : "replaced");
-    if (fix_exception_context(W, new_exc, details[1], frame_exc) < 0) return wy_error();
-    wy_Value type = wy_type_of(W, new_exc);
-    if (wy_is_error(type)) return type;
-    wy_Value tb = wy_getattr(W, new_exc, "__traceback__");
-    if (wy_is_error(tb)) {
-      wy_clear_error(W);
-      tb = wy_none();
-    }
-    pending_raise = true;
-    details[0] = type;
-    details[1] = new_exc;
-    details[2] = tb;
-    ndetails = 3;
+    ** tuple through), three once an exit has replaced them */
+    wy_Value r = es_run_entry(W, u + U_ENTRY, es_unwind_ndetails(W, u), u + U_DETAILS);
+    if (es_unwind_after(W, u, r) < 0) return wy_error();
   }
-  if (pending_raise) {
-    /* raise it again, keeping the context it has (the chain reads like
-    ** nested with statements), as CPython's fixed_ctx dance does */
-    wy_Value fixed_ctx = wy_getattr(W, details[1], "__context__");
-    if (wy_is_error(fixed_ctx)) return fixed_ctx;
-    wy_raise_value(W, details[1]);
-    if (wy_setattr(W, details[1], "__context__", fixed_ctx) < 0) return wy_error();
-    return wy_error();
-  }
-  return wy_bool(received_exc && suppressed_exc);
+  return k < 0 ? wy_error() : es_unwind_end(W, u);
 }
 
 static wy_Value es_close(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
-  if (need_self(W, argc, "close") < 0) return wy_error();
+  if (es_need_self(W, argc, "close") < 0) return wy_error();
   if (std_no_kwargs(W, "close", kw) < 0 || no_args(W, argc, "close") < 0) return wy_error();
   wy_Value args[4] = {argv[0], wy_none(), wy_none(), wy_none()};
   wy_Value r = es_exit(W, 4, args, wy_none(), ud);
   return wy_is_error(r) ? r : wy_none();
 }
 
+/* a class of the contextlib module (its __module__ says so) */
+static wy_Value module_class(wy_State *W, wy_Value m, const char *name, wy_Value base, const wy_Method *methods) {
+  wy_Value cls = wy_class(W, name, base, methods, NULL);
+  if (wy_is_error(cls)) return cls;
+  return cl_module_class(W, m, name, cls) < 0 ? wy_error() : cls;
+}
+
 int std_exitstack_add(wy_State *W, wy_Value m) {
   static const wy_Method methods[] = {
-      {"__init__", es_init},
       {"__enter__", es_enter},
       {"__exit__", es_exit},
-      {"enter_context", es_enter_context},
-      {"push", es_push},
-      {"callback", es_callback},
-      {"pop_all", es_pop_all},
       {"close", es_close},
       {NULL, NULL},
   };
-  wy_Value cls = wy_class(W, "ExitStack", wy_none(), methods, NULL);
-  if (wy_is_error(cls) || wy_class_slots(W, cls, EXITSTACK_NSLOTS) < 0) return -1;
-  wy_Value modname = wy_str(W, "contextlib");
-  if (wy_is_error(modname) || wy_setattr(W, cls, "__module__", modname) < 0) wy_clear_error(W);
-  return wy_module_set(W, m, "ExitStack", cls);
+  wy_Value base = module_class(W, m, "_BaseExitStack", wy_none(), es_base_methods);
+  if (wy_is_error(base) || wy_class_slots(W, base, EXITSTACK_NSLOTS) < 0) return -1;
+  wy_Value cls = module_class(W, m, "ExitStack", base, methods);
+  return wy_is_error(cls) ? -1 : wy_class_slots(W, cls, EXITSTACK_NSLOTS);
 }
