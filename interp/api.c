@@ -93,17 +93,9 @@ static StrObj *api_name(VM *vm, const char *cstr) {
   return n;
 }
 
-static inline Value to_value(wy_Value v) {
-  Value r;
-  memcpy(&r, &v, sizeof r);
-  return r;
-}
-
-static inline wy_Value to_wy(Value v) {
-  wy_Value r;
-  memcpy(&r, &v, sizeof r);
-  return r;
-}
+/* the mirror conversions of api_internal.h, by their short local names */
+#define to_value(v) api_to_value(v)
+#define to_wy(v) api_to_wy(v)
 
 static wy_Value scoped_grow(VM *vm, Value v);
 
