@@ -75,7 +75,9 @@ deps:
 # valgrind over a few scripts: no leaks, no invalid accesses
 VALGRIND_SCRIPTS := tests/scripts/with_exit_paths.wy tests/scripts/generator_protocol.wy \
                     tests/scripts/exception_chaining.wy tests/scripts/traceback_chain.wy \
-                    tests/scripts/import_user.wy tutorials/01-with-basics.wy
+                    tests/scripts/import_user.wy tutorials/01-with-basics.wy \
+                    tests/scripts/asyncio_cancel_nested.wy tests/scripts/afile_read_write.wy \
+                    tests/scripts/actx_exitstack.wy
 valgrind: $(BUILD)/withy-dynamic
 	@mkdir -p build; fail=0; for s in $(VALGRIND_SCRIPTS); do \
 	  (cd $$(dirname $$s) && valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible \
