@@ -869,7 +869,7 @@ static void register_functions(VM *vm) {
     {"open", bi_open}, {"exit", bi_exit}, {"quit", bi_exit},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
-    define_native(vm, vm->builtins, fns[i].name, fns[i].fn, 0);
+    define_native(vm, vm->builtins, fns[i].name, fns[i].fn, fns[i].fn == bi_next ? NATIVE_GEN_NEXT : 0);
   NativeObj *bc = define_native(vm, vm->builtins, "__build_class__", bi_build_class, 0);
   if (bc) vm->build_class = v_obj(bc);
 }

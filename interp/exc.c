@@ -30,7 +30,7 @@ typedef enum Family {
   FAM_PLAIN, FAM_STOP, FAM_EXIT, FAM_OS, FAM_SYNTAX, FAM_IMPORT, FAM_NAME, FAM_ATTR
 } Family;
 
-static Family family_of(VM *vm, Type *t) {
+static Family family_walk(VM *vm, Type *t) {
   if (type_is_subtype(t, EXC(vm, StopIteration))) return FAM_STOP;
   if (type_is_subtype(t, EXC(vm, SystemExit))) return FAM_EXIT;
   if (type_is_subtype(t, EXC(vm, OSError))) return FAM_OS;
@@ -39,6 +39,11 @@ static Family family_of(VM *vm, Type *t) {
   if (type_is_subtype(t, EXC(vm, NameError))) return FAM_NAME;
   if (type_is_subtype(t, EXC(vm, AttributeError))) return FAM_ATTR;
   return FAM_PLAIN;
+}
+
+static Family family_of(VM *vm, Type *t) {
+  if (!t->exc_family) t->exc_family = (uint8_t)(family_walk(vm, t) + 1);
+  return (Family)(t->exc_family - 1);
 }
 
 /* the slot attributes of each dict-backed family (NULL-terminated) */
@@ -220,10 +225,13 @@ static Type *errno_type(VM *vm, int64_t err) {
   }
 }
 
+static Value m_init(VM *vm, Value *args, int nargs, TupleObj *kwnames);
+
 static bool has_builtin_init(VM *vm, Type *type) {
+  /* a builtin exception class's namespace is fixed and none defines __init__ */
+  if (!(type->flags & (TF_HEAP | TF_HOST))) return true;
   Value init = type_lookup(vm, type, NAME(vm, __init__));
-  Value base_init = dict_get_str(vm, EXC(vm, BaseException)->dict, NAME(vm, __init__));
-  return IS_OBJ(init) && IS_OBJ(base_init) && AS_OBJ(init) == AS_OBJ(base_init);
+  return IS_NATIVE(init) && AS_NATIVE(init)->fn == m_init;
 }
 
 /* __init__(self, *args, **kwargs) on a fresh instance */
@@ -616,6 +624,14 @@ static Value no_attribute(VM *vm, Value self, StrObj *name) {
 /* object.__getattribute__ for exceptions: data descriptors (property) on
 ** the class, then the instance dict, then the class attribute. (A user
 ** __getattr__ comes after it, in exc_getattr.) */
+static Value m_attr_get(VM *vm, Value *args, int nargs, TupleObj *kwnames);
+
+/* a property made by define_attr (below) */
+static bool is_attr_property(Value attr) {
+  Value get = ((PropertyObj *)AS_OBJ(attr))->fget;
+  return IS_KIND(get, K_NATIVE) && ((NativeObj *)AS_OBJ(get))->fn == m_attr_get;
+}
+
 static Value exc_lookup(VM *vm, Value self, StrObj *name) {
   ExcObj *e = AS_EXC(self);
   Type *t = e->obj.type;
@@ -627,7 +643,12 @@ static Value exc_lookup(VM *vm, Value self, StrObj *name) {
     return v_obj(e->dict);
   }
   Value attr = type_lookup(vm, t, name);
-  if (IS_KIND(attr, K_PROPERTY)) return descr_bind(vm, attr, self, t);
+  if (IS_KIND(attr, K_PROPERTY)) {
+    /* one of BaseException's own attributes, reached from a class
+    ** statement's subclass: read it directly instead of calling the getter */
+    if (is_attr_property(attr) && special_get(vm, e, name, &v)) return v;
+    return descr_bind(vm, attr, self, t);
+  }
   if (e->dict) {
     v = dict_get_str(vm, e->dict, name);
     if (!IS_UNDEF(v)) return v;

@@ -35,7 +35,13 @@ struct FuncObj {
 enum {
   NATIVE_METHOD = 1 << 0,   /* lives in a type dict: binds self like a function */
   NATIVE_STATIC = 1 << 1,   /* in a type dict, but never binds */
-  NATIVE_CLASS = 1 << 2     /* binds the type (classmethod) */
+  NATIVE_CLASS = 1 << 2,    /* binds the type (classmethod) */
+  /* resumes a generator given as args[0]: the VM's CALL runs the frame in
+  ** its own loop instead of calling the function (see gen_inline_enter) */
+  NATIVE_GEN_SEND = 1 << 3,  /* send(g, v) */
+  NATIVE_GEN_NEXT = 1 << 4,  /* next(g), g.__next__() */
+  NATIVE_GEN_THROW = 1 << 5, /* throw(g, typ[, val[, tb]]) */
+  NATIVE_GEN_RESUME = NATIVE_GEN_SEND | NATIVE_GEN_NEXT | NATIVE_GEN_THROW
 };
 
 typedef struct NativeObj {

@@ -22,17 +22,40 @@ typedef union GcHeader {
 } GcHeader;
 
 #define HEADER_OF(o) ((GcHeader *)(o) - 1)
+#ifndef GC_MIN_THRESHOLD
 #define GC_MIN_THRESHOLD ((size_t)4 << 20)
+#endif
 
 /* Small objects (header included, up to GC_POOL_LIMIT bytes) are recycled
 ** through per-size-class free lists instead of going back to malloc: most
-** objects are small and short-lived (exceptions, bound methods, iterators),
-** and malloc+free per object was a fifth of a generator benchmark. The
-** sanitizer build turns pooling off so ASan still sees use-after-free. */
+** objects die young, and malloc+free per object was a fifth of a generator
+** benchmark. A block no list has yet is cut from a 64 KiB slab (calloc per
+** object cost more than the object's whole construction); slabs go back to
+** malloc only when the VM closes. The sanitizer build turns pooling off so
+** ASan still sees use-after-free. */
 #define GC_POOL_LIMIT 256
 #define GC_POOL_CLASS(total) (((total) + 15) >> 4)
+#define GC_SLAB_BYTES ((size_t)64 * 1024 - 64)
 
 typedef struct PoolBlock { struct PoolBlock *next; } PoolBlock;
+
+#ifndef WITHY_GC_NO_POOLS
+/* a fresh block of `rounded` bytes from the current slab, or NULL */
+static void *slab_cut(VM *vm, size_t rounded) {
+  if ((size_t)(vm->gc_slab_end - vm->gc_slab_next) < rounded) {
+    /* the old slab's tail (under GC_POOL_LIMIT bytes) is left unused */
+    char *slab = malloc(GC_SLAB_BYTES);
+    if (!slab) return NULL;
+    *(void **)slab = vm->gc_slabs;
+    vm->gc_slabs = slab;
+    vm->gc_slab_next = slab + sizeof(max_align_t); /* the link, keeping blocks aligned */
+    vm->gc_slab_end = slab + GC_SLAB_BYTES;
+  }
+  void *b = vm->gc_slab_next;
+  vm->gc_slab_next += rounded;
+  return b;
+}
+#endif
 
 static GcHeader *block_alloc(VM *vm, size_t total) {
 #ifndef WITHY_GC_NO_POOLS
@@ -40,14 +63,16 @@ static GcHeader *block_alloc(VM *vm, size_t total) {
     size_t cls = GC_POOL_CLASS(total);
     size_t rounded = cls << 4;
     PoolBlock *b = vm->gc_pools[cls];
-    GcHeader *h;
+    void *p;
     if (b) {
       vm->gc_pools[cls] = b->next;
-      h = memset(b, 0, rounded);
+      p = b;
     } else {
-      h = calloc(1, rounded);
+      p = slab_cut(vm, rounded);
+      if (!p) return NULL;
     }
-    if (h) h->size = rounded;
+    GcHeader *h = memset(p, 0, rounded);
+    h->size = rounded;
     return h;
   }
 #else
@@ -74,15 +99,15 @@ static void block_release(VM *vm, GcHeader *h) {
 }
 
 static void pools_drain(VM *vm) {
-  for (size_t c = 0; c < sizeof vm->gc_pools / sizeof vm->gc_pools[0]; c++) {
-    PoolBlock *b = vm->gc_pools[c];
-    while (b) {
-      PoolBlock *next = b->next;
-      free(b);
-      b = next;
-    }
-    vm->gc_pools[c] = NULL;
+  for (size_t c = 0; c < sizeof vm->gc_pools / sizeof vm->gc_pools[0]; c++) vm->gc_pools[c] = NULL;
+  void *slab = vm->gc_slabs;
+  while (slab) {
+    void *next = *(void **)slab;
+    free(slab);
+    slab = next;
   }
+  vm->gc_slabs = NULL;
+  vm->gc_slab_next = vm->gc_slab_end = NULL;
 }
 
 /* api.c marks its handle scope and pins through this hook */

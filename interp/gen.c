@@ -161,6 +161,31 @@ static int gen_resume(VM *vm, GenObj *g, Value sent, ExcObj *thrown, Value *out)
   return r;
 }
 
+bool gen_inline_enter(VM *vm, GenObj *g, Value sent, bool throwing) {
+  if (g->kind == GENK_ASYNC_GENERATOR || vm->depth >= vm->recursion_limit) return false;
+  if (g->state == GEN_CREATED) {
+    if (throwing || !IS_NONE(sent)) return false;
+    if (g->kind == GENK_COROUTINE) vm->unawaited_coroutines--;
+  } else if (g->state != GEN_SUSPENDED) {
+    return false;
+  }
+  g->state = GEN_RUNNING;
+  g->exc_state.prev = vm->exc_info;
+  vm->exc_info = &g->exc_state;
+  return true;
+}
+
+void gen_inline_leave(VM *vm, GenObj *g, int r) {
+  vm->exc_info = g->exc_state.prev;
+  g->exc_state.prev = NULL;
+  if (r == 1) {
+    g->state = GEN_SUSPENDED;
+    return;
+  }
+  gen_finish(vm, g);
+  if (r < 0) convert_stop_iteration(vm, g);
+}
+
 int gen_send(VM *vm, GenObj *g, Value v, Value *out) {
   return gen_resume(vm, g, v, NULL, out);
 }
@@ -955,18 +980,18 @@ void gen_types_init(VM *vm) {
   gt->repr = gen_repr;
   gt->iter = gen_iter_slot;
   gt->next = gen_iternext;
-  define_native(vm, gt->dict, "send", gen_m_send, NATIVE_METHOD);
-  define_native(vm, gt->dict, "throw", gen_m_throw, NATIVE_METHOD);
+  define_native(vm, gt->dict, "send", gen_m_send, NATIVE_METHOD | NATIVE_GEN_SEND);
+  define_native(vm, gt->dict, "throw", gen_m_throw, NATIVE_METHOD | NATIVE_GEN_THROW);
   define_native(vm, gt->dict, "close", gen_m_close, NATIVE_METHOD);
-  define_native(vm, gt->dict, "__next__", gen_m_next, NATIVE_METHOD);
+  define_native(vm, gt->dict, "__next__", gen_m_next, NATIVE_METHOD | NATIVE_GEN_NEXT);
   define_native(vm, gt->dict, "__iter__", gen_m_iter, NATIVE_METHOD);
   define_gen_properties(vm, gt, "gi");
 
   Type *ct = type_new_builtin(vm, "coroutine", NULL, K_GEN, 0);
   vm->t_coroutine = ct;
   ct->repr = gen_repr;
-  define_native(vm, ct->dict, "send", gen_m_send, NATIVE_METHOD);
-  define_native(vm, ct->dict, "throw", gen_m_throw, NATIVE_METHOD);
+  define_native(vm, ct->dict, "send", gen_m_send, NATIVE_METHOD | NATIVE_GEN_SEND);
+  define_native(vm, ct->dict, "throw", gen_m_throw, NATIVE_METHOD | NATIVE_GEN_THROW);
   define_native(vm, ct->dict, "close", gen_m_close, NATIVE_METHOD);
   define_native(vm, ct->dict, "__await__", gen_m_await, NATIVE_METHOD);
   define_gen_properties(vm, ct, "cr");

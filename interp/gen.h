@@ -43,6 +43,19 @@ int gen_throw(VM *vm, GenObj *g, ExcObj *exc, Value *out);
 /* close(): throw GeneratorExit; "generator ignored GeneratorExit" */
 int gen_close(VM *vm, GenObj *g);
 
+/* ---- resuming inside the running VM loop (vm.c) ----
+** FOR_ITER, SEND, g.send()/next(g)/g.throw() resume a generator's frame
+** on top of the caller's in the same dispatch loop, with no C re-entry.
+** gen_inline_enter makes the state changes gen_resume makes before running
+** the frame, or returns false, changing nothing, when the C path must take
+** it (closed, running, an error to raise, an async generator, the
+** recursion limit, a throw into a never-started generator).
+** gen_inline_leave makes those after: r as gen_send's result (it finishes
+** the generator and frees its frame on 0 and -1; on -1 it applies PEP 479
+** to the pending exception). */
+bool gen_inline_enter(VM *vm, GenObj *g, Value sent, bool throwing);
+void gen_inline_leave(VM *vm, GenObj *g, int r);
+
 /* ---- added by the VM helper: the opcodes' side of delegation ---- */
 
 /* SEND on any iterator (generator, coroutine, the async-generator

@@ -145,6 +145,9 @@ struct Type {
   DictObj *dict;       /* class namespace: methods, class attributes */
   uint32_t flags;      /* TF_* */
   uint8_t layout;      /* ObjKind of instances */
+  uint8_t exc_family;  /* exc.c's cache of which builtin family an exception
+                          class belongs to: 0 not yet known, else family + 1
+                          (an MRO never changes once the class exists) */
   uint32_t version;    /* bumped when dict or an ancestor's dict changes;
                           keys attribute/method inline caches */
   /* slots; NULL means "not supported" (generic code raises TypeError) */

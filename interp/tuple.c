@@ -36,8 +36,12 @@ TupleObj *tuple_new(VM *vm, int64_t len) {
 }
 
 TupleObj *tuple_from(VM *vm, const Value *items, int64_t len) {
-  TupleObj *t = tuple_new(vm, len);
+  if (len == 0 && vm->empty_tuple != NULL) return vm->empty_tuple;
+  size_t size = gc_array_size((size_t)len, sizeof(Value));
+  if (size != SIZE_MAX) size += sizeof(TupleObj);
+  TupleObj *t = gc_alloc_obj(vm, size, K_TUPLE, vm->t_tuple);
   if (t == NULL) return NULL;
+  t->len = len;
   if (len) memcpy(t->items, items, (size_t)len * sizeof(Value));
   return t;
 }

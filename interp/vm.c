@@ -75,6 +75,10 @@ static inline void set_float(Value *slot, double f) {
 #define UNLIKELY(x) (x)
 #endif
 
+/* obj_type with the heap-object case inline: the loop asks on every
+** attribute, method and iterator step */
+static ALWAYS_INLINE Type *type_of(VM *vm, Value v) { return IS_OBJ(v) ? AS_OBJ(v)->type : obj_type(vm, v); }
+
 /* inline-cache kinds for LOAD_GLOBAL (stored in InlineCache.key) */
 #define GCACHE_GLOBALS ((void *)1)
 #define GCACHE_BUILTINS ((void *)2)
@@ -229,7 +233,7 @@ NOINLINE static int store_attr_slow(VM *vm, Value o, StrObj *name, Value v, Inli
 NOINLINE static int load_method_slow(VM *vm, Value o, StrObj *name, InlineCache *c, Value *meth, Value *self) {
   if (obj_get_method(vm, o, name, meth, self) < 0) return -1;
   if (IS_UNDEF(*self)) return 0;
-  Type *t = obj_type(vm, o);
+  Type *t = type_of(vm, o);
   bool ok;
   if (IS_INSTANCE(o))
     ok = cacheable_instance(t);
@@ -485,6 +489,66 @@ static inline void release_frame_inline(VM *vm, Frame *f) {
   } else {
     frame_release(vm, f);
   }
+}
+
+/* Put a generator's frame (gen_inline_enter done) on top of `caller`, the
+** sent value on its stack unless it has not started yet. */
+static ALWAYS_INLINE Frame *push_gen_frame(VM *vm, Frame *caller, GenObj *g, Value sent, bool push_sent,
+                                           uint8_t mode) {
+  Frame *f = g->frame;
+  if (push_sent && f->ip != f->code->code) *f->sp++ = sent;
+  f->back = caller;
+  f->is_entry = 0;
+  f->ret_mode = mode;
+  vm->frame = f;
+  vm->depth++;
+  return f;
+}
+
+/* The generator send()/next()/throw() native `fn` called on args[0..nargs):
+** GEN_CALL_FRAME: the generator's frame is pushed to run in the loop (for a
+** throw, with the exception pending: unwind from there); GEN_CALL_DONE:
+** the call ran in C, its result (or V_UNDEF, raised) in *result;
+** GEN_CALL_NO: nothing was done, call `fn` as any function. */
+enum { GEN_CALL_NO, GEN_CALL_FRAME, GEN_CALL_DONE };
+static int call_gen_inline(VM *vm, Frame *caller, Value *base, NativeObj *fn, Value *args, int nargs,
+                           Value *result) {
+  if (nargs < 1 || !IS_GEN(args[0])) return GEN_CALL_NO;
+  GenObj *g = AS_GEN(args[0]);
+  if (fn->flags & NATIVE_GEN_SEND) {
+    if (nargs != 2 || !gen_inline_enter(vm, g, args[1], false)) return GEN_CALL_NO;
+    caller->sp = base;
+    push_gen_frame(vm, caller, g, args[1], true, FRAME_RET_GEN_CALL);
+    return GEN_CALL_FRAME;
+  }
+  if (fn->flags & NATIVE_GEN_NEXT) {
+    if (nargs != 1 || g->kind != GENK_GENERATOR || !gen_inline_enter(vm, g, V_NONE, false)) return GEN_CALL_NO;
+    caller->sp = base;
+    push_gen_frame(vm, caller, g, V_NONE, true, FRAME_RET_GEN_CALL);
+    return GEN_CALL_FRAME;
+  }
+  /* throw: into a suspended generator that delegates to no other */
+  if (nargs < 2 || nargs > 4 || g->state != GEN_SUSPENDED || !IS_UNDEF(gen_delegate(g))) return GEN_CALL_NO;
+  ExcObj *e = gen_throw_args(vm, args[1], nargs > 2 ? args[2] : V_UNDEF, nargs > 3 ? args[3] : V_UNDEF);
+  if (!e) {
+    *result = V_UNDEF;
+    return GEN_CALL_DONE;
+  }
+  /* making the exception may have run code that resumed g: look again */
+  if (g->state != GEN_SUSPENDED || !IS_UNDEF(gen_delegate(g)) || !gen_inline_enter(vm, g, V_NONE, true)) {
+    Value v;
+    int r = gen_throw(vm, g, e, &v);
+    *result = gen_send_result(vm, r, v);
+    return GEN_CALL_DONE;
+  }
+  caller->sp = base;
+  push_gen_frame(vm, caller, g, V_NONE, false, FRAME_RET_GEN_CALL);
+  /* as gen_throw: the exception chains only to the generator's own handled one */
+  if (IS_OBJ(vm->exc_info->exc))
+    exc_raise_obj(vm, e);
+  else
+    vm->curexc = (Obj *)e;
+  return GEN_CALL_FRAME;
 }
 
 /* ---- the loop ---- */
@@ -787,7 +851,7 @@ dispatch:
     InlineCache *c = CACHE_SLOT();
     Value o = TOP();
     StrObj *name = code->names[oparg];
-    Type *t = obj_type(vm, o);
+    Type *t = type_of(vm, o);
     if (method_cache_hit(c, t, o, name, vm)) {
       SET_OBJ(&sp[-1], c->key);
       PUSH(o);
@@ -898,6 +962,22 @@ dispatch:
       LOAD_FRAME();
       DISPATCH();
     }
+    if (IS_NATIVE(callable) && (AS_NATIVE(callable)->flags & NATIVE_GEN_RESUME) && !kw) {
+      Value r = V_UNDEF;
+      int how = call_gen_inline(vm, frame, base, AS_NATIVE(callable), args, nargs, &r);
+      if (how == GEN_CALL_FRAME) {
+        frame = vm->frame;
+        LOAD_FRAME();
+        if (vm->curexc) goto error; /* a throw: raised at the generator's yield */
+        DISPATCH();
+      }
+      if (how == GEN_CALL_DONE) {
+        if (IS_UNDEF(r)) goto error;
+        sp = base;
+        PUSH(r);
+        DISPATCH();
+      }
+    }
     Value r = obj_call(vm, callable, args, nargs, kw);
     if (IS_UNDEF(r)) goto error;
     sp = base;
@@ -988,6 +1068,23 @@ dispatch:
     uint8_t mode = frame->ret_mode;
     vm->frame = caller;
     vm->depth--;
+    if (UNLIKELY(frame->gen != NULL)) {
+      /* a generator resumed in the loop has finished */
+      SYNC();
+      gen_inline_leave(vm, frame->gen, 0);
+      frame = caller;
+      LOAD_FRAME();
+      if (mode == FRAME_RET_GEN_CALL) {
+        SYNC();
+        gen_send_result(vm, 0, rv); /* raises StopIteration(rv) */
+        goto error;
+      }
+      /* FOR_ITER ends its loop; SEND's value replaces the iterator */
+      if (mode == FRAME_RET_GEN_FOR) sp--;
+      else sp[-1] = rv;
+      JUMPTO(INSTR_ARG(ip[-1]));
+      DISPATCH();
+    }
     release_frame_inline(vm, frame);
     frame = caller;
     LOAD_FRAME();
@@ -1377,6 +1474,11 @@ dispatch:
     Value v;
     SYNC();
     if (IS_GEN(it) && AS_GEN(it)->kind == GENK_GENERATOR) {
+      if (gen_inline_enter(vm, AS_GEN(it), V_NONE, false)) {
+        frame = push_gen_frame(vm, frame, AS_GEN(it), V_NONE, true, FRAME_RET_GEN_FOR);
+        LOAD_FRAME();
+        DISPATCH();
+      }
       int r = gen_send(vm, AS_GEN(it), V_NONE, &v);
       if (r < 0) goto error;
       if (r == 0) {
@@ -1387,7 +1489,7 @@ dispatch:
       PUSH(v);
       DISPATCH();
     }
-    Type *t = obj_type(vm, it);
+    Type *t = type_of(vm, it);
     if (!t->next) {
       exc_raise(vm, EXC(vm, TypeError), "'%T' object is not an iterator", it);
       goto error;
@@ -1613,7 +1715,7 @@ dispatch:
     Value exit = PEEK(3);
     Value exc = TOP();
     Value args[3];
-    args[0] = v_obj(obj_type(vm, exc));
+    args[0] = v_obj(type_of(vm, exc));
     args[1] = exc;
     args[2] = (IS_EXC(exc) && AS_EXC(exc)->traceback) ? v_obj(AS_EXC(exc)->traceback) : V_NONE;
     SYNC();
@@ -1703,6 +1805,13 @@ dispatch:
   }
   TARGET(SEND) {
     Value v = sp[-1], it = sp[-2], r;
+    if (IS_GEN(it) && gen_inline_enter(vm, AS_GEN(it), v, false)) {
+      sp--;
+      SYNC();
+      frame = push_gen_frame(vm, frame, AS_GEN(it), v, true, FRAME_RET_GEN_SEND);
+      LOAD_FRAME();
+      DISPATCH();
+    }
     SYNC();
     int st = gen_iter_send(vm, it, v, &r);
     if (st < 0) goto error;
@@ -1718,15 +1827,24 @@ dispatch:
   TARGET(YIELD_VALUE) {
     Value v = POP();
     SYNC();
-    if (frame != entry || !frame->gen) {
+    if (!frame->gen) {
       exc_raise(vm, EXC(vm, RuntimeError), "yield outside a generator frame");
       goto error;
     }
-    vm->frame = frame->back;
+    Frame *caller = frame->back;
+    vm->frame = caller;
     vm->depth--;
     frame->back = NULL;
-    *out = v;
-    return EXEC_YIELD;
+    if (frame->is_entry) {
+      *out = v;
+      return EXEC_YIELD;
+    }
+    /* resumed in the loop: the value goes to the caller's stack */
+    gen_inline_leave(vm, frame->gen, 1);
+    frame = caller;
+    LOAD_FRAME();
+    PUSH(v);
+    DISPATCH();
   }
   TARGET(ASYNC_GEN_WRAP) {
     Value w = gen_async_wrap(vm, TOP());
@@ -1805,7 +1923,10 @@ exception_unwind:
     Frame *caller = frame->back;
     vm->frame = caller;
     vm->depth--;
-    frame_release(vm, frame);
+    if (frame->gen)
+      gen_inline_leave(vm, frame->gen, -1); /* a generator resumed in the loop raised */
+    else
+      frame_release(vm, frame);
     frame = caller;
     LOAD_FRAME();
     /* the caller's CALL raised: its traceback entry */

@@ -111,6 +111,8 @@ struct wy_State {
   /* --- GC (gc.c) --- */
   Obj *objects;            /* every heap object */
   void *gc_pools[17];      /* free blocks of small objects, by 16-byte size class */
+  char *gc_slab_next, *gc_slab_end; /* the slab new small blocks are cut from */
+  void *gc_slabs;          /* every slab, linked through its first word */
   size_t bytes_allocated;
   size_t next_gc;          /* collect when bytes_allocated passes this */
   size_t mem_limit;        /* 0 = none; beyond it allocations raise MemoryError */
@@ -190,7 +192,13 @@ Value vm_handled_exception(VM *vm);
 enum { FRAME_RET_PUSH = 0, FRAME_RET_DISCARD = 1,
        /* an __init__ pushed by CALL on a class: the instance already sits
        ** on the caller's stack; the result must be None */
-       FRAME_RET_INIT = 2 };
+       FRAME_RET_INIT = 2,
+       /* a generator's frame resumed in the loop (gen_inline_enter), by
+       ** send()/next()/throw() (its return raises StopIteration(value)),
+       ** FOR_ITER (its return ends the loop) or SEND (its return is the
+       ** value of the yield from / await); a yield pushes the value on the
+       ** caller's stack in every case */
+       FRAME_RET_GEN_CALL = 3, FRAME_RET_GEN_FOR = 4, FRAME_RET_GEN_SEND = 5 };
 /* class.c: the Python __init__ of a class that CALL may instantiate
 ** inline (see class_fast_init there), or NULL */
 FuncObj *class_fast_init(VM *vm, Type *t);
