@@ -1099,6 +1099,19 @@ wy_Value wy_lookup_special(wy_State *W, wy_Value obj, const char *name) {
   return scoped(W, obj_getattr(W, v_obj(t), n));
 }
 
+wy_Value wy_lookup_special_opt(wy_State *W, wy_Value obj, const char *name) {
+  StrObj *n = api_name(W, name);
+  if (!n) return wy_error();
+  Type *t = obj_type(W, to_value(obj));
+  /* the common miss answered without making an AttributeError: a class
+  ** of the plain metaclass, and a name neither it nor `type` has */
+  if (t->obj.type == W->t_type && IS_UNDEF(type_lookup(W, t, n)) && IS_UNDEF(type_lookup(W, W->t_type, n)))
+    return wy_error();
+  wy_Value r = wy_lookup_special(W, obj, name);
+  if (wy_is_error(r) && exc_pending_matches(W, EXC(W, AttributeError))) exc_clear(W);
+  return r;
+}
+
 wy_Value wy_call_args(wy_State *W, wy_Value callable, wy_Value args, wy_Value kwargs) {
   Value a = to_value(args);
   if (!IS_TUPLE(a)) {

@@ -203,6 +203,9 @@ int wy_isinstance(wy_State *W, wy_Value v, wy_Value cls);           /* 1/0/-1 */
 int wy_issubclass(wy_State *W, wy_Value cls, wy_Value classinfo);   /* 1/0/-1 */
 /* getattr(type(obj), name): how the with statement finds __enter__ */
 wy_Value wy_lookup_special(wy_State *W, wy_Value obj, const char *name);
+/* the same, but a name that is absent gives wy_error() with no exception
+** set (another error stays raised), and the miss costs no exception */
+wy_Value wy_lookup_special_opt(wy_State *W, wy_Value obj, const char *name);
 /* callable(*args, **kwargs): args a tuple, kwargs a dict or None */
 wy_Value wy_call_args(wy_State *W, wy_Value callable, wy_Value args, wy_Value kwargs);
 wy_Value wy_list_pop(wy_State *W, wy_Value list);   /* list.pop() */

@@ -310,10 +310,9 @@ static wy_Value es_push(wy_State *W, int argc, const wy_Value *argv, wy_Value kw
                                              : "_BaseExitStack.push() takes 2 positional arguments but %d were given",
                     argc);
   wy_Value exit = argv[1];
-  wy_Value method = wy_lookup_special(W, exit, "__exit__");
+  wy_Value method = wy_lookup_special_opt(W, exit, "__exit__");
   if (wy_is_error(method)) {
-    if (!wy_error_matches(W, "AttributeError")) return wy_error();
-    wy_clear_error(W);
+    if (wy_error_pending(W)) return wy_error();
     /* any callable */
     if (es_push_entry(W, argv[0], ENTRY_EXIT_FN, exit, wy_none(), wy_none()) < 0) return wy_error();
   } else if (es_push_entry(W, argv[0], ENTRY_CM_EXIT, method, exit, wy_none()) < 0) {

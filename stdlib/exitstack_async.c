@@ -157,11 +157,10 @@ static wy_Value aes_push_async_exit(wy_State *W, int argc, const wy_Value *argv,
                              : "AsyncExitStack.push_async_exit() takes 2 positional arguments but %d were given",
                     argc);
   wy_Value exit = argv[1];
-  wy_Value method = wy_lookup_special(W, exit, "__aexit__");
+  wy_Value method = wy_lookup_special_opt(W, exit, "__aexit__");
   int rc;
   if (wy_is_error(method)) {
-    if (!wy_error_matches(W, "AttributeError")) return wy_error();
-    wy_clear_error(W);
+    if (wy_error_pending(W)) return wy_error();
     /* not an async context manager: a coroutine function */
     rc = es_push_entry(W, argv[0], ENTRY_EXIT_FN | ENTRY_ASYNC, exit, wy_none(), wy_none());
   } else {
