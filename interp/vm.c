@@ -505,6 +505,23 @@ static ALWAYS_INLINE Frame *push_gen_frame(VM *vm, Frame *caller, GenObj *g, Val
   return f;
 }
 
+/* Can a throw into g run in the loop? g and each generator it delegates to
+** (yield from) must be suspended plain generators or coroutines, and the
+** delegating ones must hold no handled exception of their own: gen_throw
+** re-raises a delegate's exception in them, which chains it to that one.
+** The chain must also fit under the recursion limit. */
+static bool throw_chain_inlinable(VM *vm, GenObj *g) {
+  int depth = vm->depth;
+  for (;;) {
+    if (g->state != GEN_SUSPENDED || g->kind == GENK_ASYNC_GENERATOR || ++depth > vm->recursion_limit)
+      return false;
+    Value yf = gen_delegate(g);
+    if (IS_UNDEF(yf)) return true;
+    if (!IS_GEN(yf) || IS_OBJ(g->exc_state.exc) || INSTR_OP(g->frame->ip[-2]) != OP_SEND) return false;
+    g = AS_GEN(yf);
+  }
+}
+
 /* The generator send()/next()/throw() native `fn` called on args[0..nargs):
 ** GEN_CALL_FRAME: the generator's frame is pushed to run in the loop (for a
 ** throw, with the exception pending: unwind from there); GEN_CALL_DONE:
@@ -527,22 +544,39 @@ static int call_gen_inline(VM *vm, Frame *caller, Value *base, NativeObj *fn, Va
     push_gen_frame(vm, caller, g, V_NONE, true, FRAME_RET_GEN_CALL);
     return GEN_CALL_FRAME;
   }
-  /* throw: into a suspended generator that delegates to no other */
-  if (nargs < 2 || nargs > 4 || g->state != GEN_SUSPENDED || !IS_UNDEF(gen_delegate(g))) return GEN_CALL_NO;
+  /* throw: into a suspended generator, or down a chain of them delegating
+  ** to one another by yield from (see throw_chain_inlinable) */
+  if (nargs < 2 || nargs > 4 || !throw_chain_inlinable(vm, g)) return GEN_CALL_NO;
   ExcObj *e = gen_throw_args(vm, args[1], nargs > 2 ? args[2] : V_UNDEF, nargs > 3 ? args[3] : V_UNDEF);
   if (!e) {
     *result = V_UNDEF;
     return GEN_CALL_DONE;
   }
-  /* making the exception may have run code that resumed g: look again */
-  if (g->state != GEN_SUSPENDED || !IS_UNDEF(gen_delegate(g)) || !gen_inline_enter(vm, g, V_NONE, true)) {
+  /* making the exception may have run code that resumed g: look again; a
+  ** GeneratorExit must close the delegates first (gen_throw does) */
+  if (!throw_chain_inlinable(vm, g) ||
+      (!IS_UNDEF(gen_delegate(g)) && exc_matches(vm, e, EXC(vm, GeneratorExit)))) {
     Value v;
     int r = gen_throw(vm, g, e, &v);
     *result = gen_send_result(vm, r, v);
     return GEN_CALL_DONE;
   }
   caller->sp = base;
-  push_gen_frame(vm, caller, g, V_NONE, false, FRAME_RET_GEN_CALL);
+  Frame *below = caller;
+  uint8_t mode = FRAME_RET_GEN_CALL;
+  for (;;) {
+    Value yf = gen_delegate(g);
+    gen_inline_enter(vm, g, V_NONE, true);
+    if (IS_UNDEF(yf)) break;
+    /* g runs again from its SEND, as though its delegate had just been
+    ** sent to: the delegate's yield, return or exception then reaches g
+    ** exactly as gen_throw hands them over */
+    g->frame->ip--;
+    below = push_gen_frame(vm, below, g, V_NONE, false, mode);
+    mode = FRAME_RET_GEN_SEND;
+    g = AS_GEN(yf);
+  }
+  push_gen_frame(vm, below, g, V_NONE, false, mode);
   /* as gen_throw: the exception chains only to the generator's own handled one */
   if (IS_OBJ(vm->exc_info->exc))
     exc_raise_obj(vm, e);
