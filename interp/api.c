@@ -567,7 +567,13 @@ bool wy_error_pending(wy_State *W) { return W->curexc != NULL; }
 /* ---- exceptions ---- */
 
 static Type *builtin_exc_class(VM *vm, const char *name) {
-  Value t = dict_get_cstr(vm, vm->builtins, name);
+  /* through the name cache: wy_error_matches runs on hot paths. A failure
+  ** to intern must not replace the exception being asked about. */
+  Obj *pending = vm->curexc;
+  StrObj *n = api_name(vm, name);
+  vm->curexc = pending;
+  if (!n) return NULL;
+  Value t = dict_get_str(vm, vm->builtins, n);
   if (IS_TYPE(t) && (AS_TYPE(t)->flags & TF_EXCEPTION)) return AS_TYPE(t);
   return NULL;
 }
@@ -609,7 +615,9 @@ void wy_clear_error(wy_State *W) { exc_clear(W); }
 wy_Value wy_handled_exception(wy_State *W) { return scoped(W, vm_handled_exception(W)); }
 
 wy_Value wy_builtin(wy_State *W, const char *name) {
-  Value v = dict_get_cstr(W, W->builtins, name);
+  StrObj *n = api_name(W, name);
+  if (!n) return wy_error();
+  Value v = dict_get_str(W, W->builtins, n);
   if (IS_UNDEF(v) && !W->curexc) exc_raise(W, EXC(W, NameError), "name '%s' is not defined", name);
   return scoped(W, v);
 }
