@@ -48,20 +48,14 @@ static void cc_finalize(VM *vm, void *data) {
     fflush(stdout);
     fprintf(stderr, "sys:1: RuntimeWarning: coroutine '%s' was never awaited\n", c->name);
   }
-  free(c);
 }
 
 Value ccoro_new(VM *vm, const char *name, wy_CoroStep step, Value state) {
   AsyncCore *ac = async_core(vm);
   if (!ac) return V_UNDEF;
-  CCoro *c = malloc(sizeof *c);
-  if (!c) return exc_no_memory(vm);
-  *c = (CCoro){step, state, V_UNDEF, name ? name : "coroutine", CC_CREATED};
-  ForeignObj *o = foreign_new(vm, ac->t_ccoro, c, cc_trace, cc_finalize);
-  if (!o) {
-    free(c);
-    return V_UNDEF;
-  }
+  ForeignObj *o = foreign_new_inline(vm, ac->t_ccoro, sizeof(CCoro), cc_trace, cc_finalize);
+  if (!o) return V_UNDEF;
+  *(CCoro *)o->data = (CCoro){step, state, V_UNDEF, name ? name : "coroutine", CC_CREATED};
   return v_obj(o);
 }
 

@@ -545,7 +545,6 @@ static void aop_trace(VM *vm, void *data) {
   gc_mark_value(vm, op->arg);
 }
 
-static void aop_finalize(VM *vm, void *data) { free(data); }
 
 static bool is_aop(VM *vm, Value v) {
   if (!IS_FOREIGN(v)) return false;
@@ -555,18 +554,15 @@ static bool is_aop(VM *vm, Value v) {
 }
 
 static Value aop_new(VM *vm, GenObj *g, int kind, Value arg) {
-  AsyncOp *op = malloc(sizeof *op);
-  if (!op) return exc_no_memory(vm);
+  Type **pt = vm_private_types(vm);
+  ForeignObj *o = foreign_new_inline(vm, pt[kind == AOP_ASEND ? VM_PT_ASEND : VM_PT_ATHROW], sizeof(AsyncOp),
+                                     aop_trace, NULL);
+  if (!o) return V_UNDEF;
+  AsyncOp *op = o->data;
   op->gen = g;
   op->arg = arg;
   op->kind = (uint8_t)kind;
   op->state = AOP_INIT;
-  Type **pt = vm_private_types(vm);
-  ForeignObj *o = foreign_new(vm, pt[kind == AOP_ASEND ? VM_PT_ASEND : VM_PT_ATHROW], op, aop_trace, aop_finalize);
-  if (!o) {
-    free(op);
-    return V_UNDEF;
-  }
   return v_obj(o);
 }
 

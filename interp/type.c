@@ -450,6 +450,17 @@ ForeignObj *foreign_new(VM *vm, Type *type, void *data, void (*trace)(VM *, void
   return f;
 }
 
+ForeignObj *foreign_new_inline(VM *vm, Type *type, size_t size, void (*trace)(VM *, void *),
+                               void (*finalize)(VM *, void *)) {
+  size_t head = (sizeof(ForeignObj) + 15) & ~(size_t)15;
+  ForeignObj *f = gc_alloc_obj(vm, head + size, K_FOREIGN, type);
+  if (!f) return NULL;
+  f->data = (char *)f + head;
+  f->trace = trace;
+  f->finalize = finalize;
+  return f;
+}
+
 /* the default repr: <module.Qualname object at 0x…> */
 static Value object_default_repr(VM *vm, Value self) {
   Type *t = obj_type(vm, self);

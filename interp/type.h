@@ -55,6 +55,10 @@ Value descr_bind(VM *vm, Value attr, Value self, Type *owner);
 
 ForeignObj *foreign_new(VM *vm, Type *type, void *data,
                         void (*trace)(VM *, void *), void (*finalize)(VM *, void *));
+/* the same with a zeroed payload of `size` bytes in the object's own block
+** (no malloc; `finalize`, if any, must not free it) */
+ForeignObj *foreign_new_inline(VM *vm, Type *type, size_t size, void (*trace)(VM *, void *),
+                               void (*finalize)(VM *, void *));
 
 Value builtin_build_class(VM *vm, Value *args, int nargs, TupleObj *kwnames);
 /* zero-argument super() reads the calling frame's first argument and its
