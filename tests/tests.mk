@@ -77,6 +77,7 @@ VALGRIND_SCRIPTS := tests/scripts/with_exit_paths.wy tests/scripts/generator_pro
                     tests/scripts/exception_chaining.wy tests/scripts/traceback_chain.wy \
                     tests/scripts/import_user.wy tutorials/01-with-basics.wy \
                     tests/scripts/asyncio_cancel_nested.wy tests/scripts/afile_read_write.wy \
+                    tests/scripts/gen_resume_in_loop.wy tests/scripts/gen_throw_delegated.wy \
                     tests/scripts/actx_exitstack.wy
 valgrind: $(BUILD)/withy-dynamic
 	@mkdir -p build; fail=0; for s in $(VALGRIND_SCRIPTS); do \
