@@ -323,7 +323,7 @@ static Value class_construct(VM *vm, Type *type, Value *args, int nargs, TupleOb
 ** object as its builtin base) whose __init__ is a Python function can be
 ** made by allocating the instance and pushing __init__ as an ordinary
 ** frame, exactly what class_construct would do through a C re-entry. */
-FuncObj *class_fast_init(VM *vm, Type *t) {
+static FuncObj *find_fast_init(VM *vm, Type *t) {
   if (t->construct != class_construct || t->obj.type != vm->t_type || t->layout != K_INSTANCE ||
       (t->flags & (TF_HOST | TF_ABSTRACT_NEW)))
     return NULL;
@@ -333,6 +333,18 @@ FuncObj *class_fast_init(VM *vm, Type *t) {
   if (user) return NULL;
   Value init = find_dunder(vm, t, NAME(vm, __init__), &user);
   return user && IS_FUNC(init) ? AS_FUNC(init) : NULL;
+}
+
+FuncObj *class_fast_init(VM *vm, Type *t) {
+  /* remembered per class version: any change to the class, an ancestor
+  ** or its metaclass-relevant slots bumps the version */
+  if (!(t->obj.flags & TYPE_OBJ_EXT)) return find_fast_init(vm, t);
+  TypeExt *x = TYPE_EXT(t);
+  if (x->init_version != t->version || x->init_version == 0) {
+    x->init = find_fast_init(vm, t);
+    x->init_version = t->version;
+  }
+  return x->init;
 }
 
 /* ---- slots of a class ---- */

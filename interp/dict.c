@@ -94,9 +94,11 @@ static int dict_resize(VM *vm, DictObj *d, int64_t nindex) {
   DictEntry *entries = (DictEntry *)(index + nindex);
   memset(index, 0xff, (size_t)nindex * sizeof(int64_t)); /* all IX_EMPTY */
   int64_t n = 0;
+  uint64_t hashbits = 0;
   for (int64_t i = 0; i < d->used; i++) {
     DictEntry *e = &d->entries[i];
     if (IS_UNDEF(e->key)) continue;
+    hashbits |= DICT_HASH_BIT(e->hash);
     entries[n] = *e;
     index[find_empty_slot(index, nindex, e->hash)] = n;
     n++;
@@ -108,6 +110,7 @@ static int dict_resize(VM *vm, DictObj *d, int64_t nindex) {
   d->cap = cap;
   d->used = n;
   d->len = n;
+  d->hashbits = hashbits;
   return 0;
 }
 
@@ -185,6 +188,7 @@ static int dict_add_entry(VM *vm, DictObj *d, int64_t pos, Value key, int64_t ha
     pos = find_empty_slot(d->index, d->nindex, hash);
   }
   DictEntry *e = &d->entries[d->used];
+  d->hashbits |= DICT_HASH_BIT(hash);
   e->hash = hash;
   e->key = key;
   e->value = value;
@@ -224,6 +228,7 @@ static void dict_remove_at(DictObj *d, int64_t pos, int64_t ix) {
 Value dict_get(VM *vm, DictObj *d, Value key) {
   int64_t hash, pos;
   if (key_hash(vm, key, &hash) < 0) return V_UNDEF;
+  if (!(d->hashbits & DICT_HASH_BIT(hash))) return V_UNDEF;
   int64_t ix = dict_lookup(vm, d, key, hash, &pos, V_UNDEF);
   return ix >= 0 ? d->entries[ix].value : V_UNDEF;
 }
@@ -283,9 +288,10 @@ static int64_t dict_lookup_str(DictObj *d, StrObj *key, int64_t hash, int64_t *p
 
 Value dict_get_str(VM *vm, DictObj *d, StrObj *key) {
   (void)vm;
-  if (d->len == 0) return V_UNDEF;
+  int64_t hash = str_hash(key);
+  if (!(d->hashbits & DICT_HASH_BIT(hash))) return V_UNDEF;
   int64_t pos;
-  int64_t ix = dict_lookup_str(d, key, str_hash(key), &pos);
+  int64_t ix = dict_lookup_str(d, key, hash, &pos);
   return ix >= 0 ? d->entries[ix].value : V_UNDEF;
 }
 
@@ -336,6 +342,7 @@ static void dict_clear(VM *vm, DictObj *d) {
   d->index = NULL;
   d->entries = NULL;
   d->nindex = d->cap = d->used = d->len = 0;
+  d->hashbits = 0;
   d->version++;
 }
 

@@ -21,7 +21,13 @@ struct DictObj {
   int64_t *index;     /* -1 empty, -2 dummy, else entry number */
   DictEntry *entries;
   uint32_t version;   /* bumped on every mutation (iteration checks) */
+  uint64_t hashbits;  /* DICT_HASH_BIT of every key added since the last
+                      ** rebuild: a clear bit proves a key absent without
+                      ** probing (misses are common: method names looked
+                      ** for in instance dicts, builtins in globals) */
 };
+
+#define DICT_HASH_BIT(hash) ((uint64_t)1 << (((uint64_t)(hash) ^ ((uint64_t)(hash) >> 58)) & 63))
 
 #define IS_DICT(v) IS_KIND(v, K_DICT)
 #define AS_DICT(v) ((DictObj *)AS_OBJ(v))

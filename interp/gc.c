@@ -6,6 +6,7 @@
 ** Marking is iterative (an explicit gray stack) so a long linked structure
 ** cannot overflow the C stack.
 */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "gc.h"
@@ -33,7 +34,7 @@ typedef union GcHeader {
 ** object cost more than the object's whole construction); slabs go back to
 ** malloc only when the VM closes. The sanitizer build turns pooling off so
 ** ASan still sees use-after-free. */
-#define GC_POOL_LIMIT 256
+#define GC_POOL_LIMIT 512
 #define GC_POOL_CLASS(total) (((total) + 15) >> 4)
 #define GC_SLAB_BYTES ((size_t)64 * 1024 - 64)
 
@@ -98,7 +99,7 @@ static void block_release(VM *vm, GcHeader *h) {
   free(h);
 }
 
-static void pools_drain(VM *vm) {
+void gc_release_pools(VM *vm) {
   for (size_t c = 0; c < sizeof vm->gc_pools / sizeof vm->gc_pools[0]; c++) vm->gc_pools[c] = NULL;
   void *slab = vm->gc_slabs;
   while (slab) {
@@ -131,9 +132,80 @@ static bool over_limit(VM *vm, size_t extra) {
   return vm->mem_limit != 0 && vm->bytes_allocated + extra > vm->mem_limit;
 }
 
+/* Arrays (gc_malloc) carry no header: their owner states the size again
+** when it frees or grows them, and small ones share the objects' size
+** classes (a dict's first table, a list's items, a frame).
+** The sanitizer build has no pools; instead it keeps the size in a header
+** and aborts when a caller states another, so the suite checks the
+** contract the pooled build relies on. */
+#ifdef WITHY_GC_NO_POOLS
+static void *array_alloc(VM *vm, size_t size) {
+  (void)vm;
+  GcHeader *h = malloc(sizeof(GcHeader) + size);
+  if (!h) return NULL;
+  h->size = size;
+  return h + 1;
+}
+
+static GcHeader *array_header(void *p, size_t size) {
+  GcHeader *h = (GcHeader *)p - 1;
+  if (h->size != size) {
+    fprintf(stderr, "withy: internal error: array of %zu bytes released as %zu bytes\n", h->size, size);
+    abort();
+  }
+  return h;
+}
+
+static void array_release(VM *vm, void *p, size_t size) {
+  (void)vm;
+  free(array_header(p, size));
+}
+
+static void *array_resize(VM *vm, void *p, size_t old_size, size_t new_size) {
+  (void)vm;
+  GcHeader *h = realloc(array_header(p, old_size), sizeof(GcHeader) + new_size);
+  if (!h) return NULL;
+  h->size = new_size;
+  return h + 1;
+}
+#else
+static void *array_alloc(VM *vm, size_t size) {
+  if (size > GC_POOL_LIMIT) return malloc(size);
+  size_t cls = GC_POOL_CLASS(size);
+  PoolBlock *b = vm->gc_pools[cls];
+  if (b) {
+    vm->gc_pools[cls] = b->next;
+    return b;
+  }
+  return slab_cut(vm, cls << 4);
+}
+
+static void array_release(VM *vm, void *p, size_t size) {
+  if (size > GC_POOL_LIMIT) {
+    free(p);
+    return;
+  }
+  PoolBlock *b = p;
+  size_t cls = GC_POOL_CLASS(size);
+  b->next = vm->gc_pools[cls];
+  vm->gc_pools[cls] = b;
+}
+
+static void *array_resize(VM *vm, void *p, size_t old_size, size_t new_size) {
+  if (old_size > GC_POOL_LIMIT && new_size > GC_POOL_LIMIT) return realloc(p, new_size);
+  if (old_size <= GC_POOL_LIMIT && new_size <= GC_POOL_LIMIT && GC_POOL_CLASS(old_size) == GC_POOL_CLASS(new_size))
+    return p;
+  void *q = array_alloc(vm, new_size);
+  if (!q) return NULL;
+  memcpy(q, p, old_size < new_size ? old_size : new_size);
+  array_release(vm, p, old_size);
+  return q;
+}
+#endif
+
 void *gc_malloc(VM *vm, size_t size) {
   if (size == 0) size = 1;
-  void *p = over_limit(vm, size) ? NULL : malloc(size);
+  void *p = over_limit(vm, size) ? NULL : array_alloc(vm, size);
   if (!p) {
     exc_no_memory(vm);
     return NULL;
@@ -148,8 +220,10 @@ void *gc_realloc(VM *vm, void *p, size_t old_size, size_t new_size) {
     gc_free(vm, p, old_size);
     return NULL;
   }
+  if (!p) return gc_malloc(vm, new_size);
+  if (old_size == 0) old_size = 1; /* what gc_malloc(0) took */
   size_t grow = new_size > old_size ? new_size - old_size : 0;
-  void *q = over_limit(vm, grow) ? NULL : realloc(p, new_size);
+  void *q = over_limit(vm, grow) ? NULL : array_resize(vm, p, old_size, new_size);
   if (!q) {
     exc_no_memory(vm);
     return NULL;
@@ -161,7 +235,8 @@ void *gc_realloc(VM *vm, void *p, size_t old_size, size_t new_size) {
 
 void gc_free(VM *vm, void *p, size_t size) {
   if (!p) return;
-  free(p);
+  if (size == 0) size = 1;
+  array_release(vm, p, size);
   vm->bytes_allocated -= size < vm->bytes_allocated ? size : vm->bytes_allocated;
 }
 
@@ -385,7 +460,6 @@ void gc_shutdown(VM *vm) {
     free_block(vm, o);
     o = next;
   }
-  pools_drain(vm);
   free(vm->gray);
   vm->gray = NULL;
   vm->gray_len = vm->gray_cap = 0;

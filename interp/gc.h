@@ -47,6 +47,8 @@ void gc_safepoint_slow(VM *vm);
 
 void gc_init(VM *vm);
 void gc_shutdown(VM *vm);   /* frees every object (no finalizers run Python code) */
+/* gives the small-block slabs back to malloc: last, after every gc_free */
+void gc_release_pools(VM *vm);
 
 /* the tracing and freeing of each ObjKind lives in its module, dispatched here */
 void gc_trace_children(VM *vm, Obj *o);

@@ -78,12 +78,14 @@ void vm_free(VM *vm) {
   gc_shutdown(vm);
   trace_free(vm);   /* after the GC: finalizers may still report leaks */
   frame_pool_free(vm);
-  /* tables of the core that live outside the GC heap */
-  free(vm->intern);
-  free(vm->builtin_types);
-  free(vm->module_defs);
-  free(vm->exc_types);
-  free(vm->iter_types);
+  /* tables of the core that live outside the GC heap (gc_malloc'd: they
+  ** go back with their sizes, before the pools they may sit in) */
+  str_intern_free(vm);
+  gc_free(vm, vm->builtin_types, (size_t)vm->cap_builtin_types * sizeof(Type *));
+  gc_free(vm, vm->module_defs, (size_t)vm->cap_module_defs * sizeof *vm->module_defs);
+  gc_free(vm, vm->exc_types, EXC_TYPES_ALLOC_SIZE);
+  gc_free(vm, vm->iter_types, IT__COUNT * sizeof(Type *));
+  gc_release_pools(vm);
   free(vm);
 }
 

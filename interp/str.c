@@ -224,8 +224,8 @@ static int64_t hash_bytes(const char *data, size_t len) {
   return r == -1 ? -2 : r;
 }
 
-int64_t str_hash(StrObj *s) {
-  if (s->hash == -1) s->hash = hash_bytes(s->data, (size_t)s->len);
+int64_t str_hash_compute(StrObj *s) {
+  s->hash = hash_bytes(s->data, (size_t)s->len);
   return s->hash;
 }
 

@@ -30,7 +30,9 @@ StrObj *str_intern_cstr(VM *vm, const char *cstr);
 void names_init(VM *vm);          /* fills vm->names (names.h) */
 
 bool str_equal(StrObj *a, StrObj *b);
-int64_t str_hash(StrObj *s);
+int64_t str_hash_compute(StrObj *s);
+/* cached after the first call: inline, since every dict probe asks */
+static inline int64_t str_hash(StrObj *s) { return s->hash != -1 ? s->hash : str_hash_compute(s); }
 int str_compare(StrObj *a, StrObj *b); /* <0, 0, >0 by code point */
 StrObj *str_concat(VM *vm, StrObj *a, StrObj *b);
 Value str_repr(VM *vm, Value s);  /* 'quoted', Python's escaping rules */

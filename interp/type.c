@@ -734,6 +734,7 @@ static void trace_type(VM *vm, Type *t) {
   if (!(t->obj.flags & TYPE_OBJ_EXT)) return;
   TypeExt *x = TYPE_EXT(t);
   gc_mark_value(vm, x->singleton);
+  if (x->init && x->init_version == t->version) gc_mark_obj(vm, &x->init->obj);
   if (x->cache) {
     /* stale entries are never dereferenced, so only live ones are marked */
     for (int i = 0; i < TYPE_CACHE_SIZE; i++) {

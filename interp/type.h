@@ -112,6 +112,10 @@ typedef struct TypeExt {
   int registry_index;        /* index in state->classes, or -1 */
   bool has_subclasses;       /* a class was made with this one among its bases */
   int host_slots;            /* wy_class_slots: Value slots of each instance (C classes) */
+  /* class_fast_init's answer, valid while init_version == type.version
+  ** (0: not asked yet); init is NULL when the class has no fast path */
+  struct FuncObj *init;
+  uint32_t init_version;
 } TypeExt;
 
 #define TYPE_EXT(t) ((TypeExt *)(t))

@@ -237,6 +237,10 @@ NOINLINE static int load_method_slow(VM *vm, Value o, StrObj *name, InlineCache 
   bool ok;
   if (IS_INSTANCE(o))
     ok = cacheable_instance(t);
+  else if (IS_KIND(o, K_FOREIGN))
+    /* instances of C classes (wy_class) and of their subclasses: their
+    ** attribute dict sits where an instance's does */
+    ok = t->layout == K_FOREIGN && t->getattr == generic_getattr;
   else
     ok = !(t->flags & TF_HEAP) && !IS_KIND(o, K_TYPE) && !IS_KIND(o, K_MODULE) && !IS_KIND(o, K_EXC) &&
          !IS_KIND(o, K_FOREIGN) && !IS_KIND(o, K_FUNC) && !IS_KIND(o, K_INSTANCE);
@@ -252,12 +256,14 @@ NOINLINE static int load_method_slow(VM *vm, Value o, StrObj *name, InlineCache 
 
 static ALWAYS_INLINE bool method_cache_hit(InlineCache *c, Type *t, Value o, StrObj *name, VM *vm) {
   if (c->key == NULL || !IS_OBJ(c->value) || AS_OBJ(c->value) != (Obj *)t || c->version != t->version) return false;
-  if (IS_INSTANCE(o)) {
+  if (IS_INSTANCE(o) || IS_KIND(o, K_FOREIGN)) {
     DictObj *d = AS_INSTANCE(o)->dict;
     if (d && d->len > 0 && !IS_UNDEF(dict_get_str(vm, d, name))) return false;
   }
   return true;
 }
+_Static_assert(offsetof(InstanceObj, dict) == offsetof(ForeignObj, dict),
+               "method_cache_hit reads a foreign object's dict as an instance's");
 
 COLD static Value build_class_value(VM *vm) {
   if (IS_UNDEF(vm->build_class)) {

@@ -110,7 +110,7 @@ struct wy_State {
 
   /* --- GC (gc.c) --- */
   Obj *objects;            /* every heap object */
-  void *gc_pools[17];      /* free blocks of small objects, by 16-byte size class */
+  void *gc_pools[33];      /* free small blocks (objects and arrays), by 16-byte size class */
   char *gc_slab_next, *gc_slab_end; /* the slab new small blocks are cut from */
   void *gc_slabs;          /* every slab, linked through its first word */
   size_t bytes_allocated;
