@@ -925,6 +925,11 @@ wy_Value wy_class(wy_State *W, const char *name, wy_Value base, const wy_Method 
     NativeObj *n = api_native(W, m->name, m->fn, userdata, NATIVE_METHOD);
     rc = n ? dict_set_cstr(W, t->dict, m->name, v_obj(n)) : -1;
   }
+  /* a change to a C base must reach this class's caches too (type_modified
+  ** walks the registry for subclasses of a class that has some) */
+  if (rc == 0 && (t->obj.flags & TYPE_OBJ_EXT)) rc = type_register_class(W, t);
+  if (rc == 0 && (base_type->flags & TF_HOST) && (base_type->obj.flags & TYPE_OBJ_EXT))
+    TYPE_EXT(base_type)->has_subclasses = true;
   if (rc == 0) type_modified(W, t);
   gc_pop_roots(W, 1);
   return rc == 0 ? scoped(W, v_obj(t)) : wy_error();
@@ -1127,6 +1132,35 @@ wy_Value wy_call_args(wy_State *W, wy_Value callable, wy_Value args, wy_Value kw
     return wy_error();
   }
   return wy_call_kw(W, callable, (int)AS_TUPLE(a)->len, (const wy_Value *)AS_TUPLE(a)->items, kwargs);
+}
+
+static ListObj *api_list(wy_State *W, wy_Value list, const char *fn) {
+  Value l = to_value(list);
+  if (IS_LIST(l)) return AS_LIST(l);
+  exc_type_error(W, "%s: expected a list, got '%T'", fn, l);
+  return NULL;
+}
+
+int wy_list_extend(wy_State *W, wy_Value list, int n, const wy_Value *items) {
+  ListObj *l = api_list(W, list, "wy_list_extend");
+  if (!l) return -1;
+  if (n < 0) {
+    exc_raise(W, EXC(W, ValueError), "wy_list_extend: negative count");
+    return -1;
+  }
+  return list_append_n(W, l, (const Value *)items, n);
+}
+
+int wy_list_pop_n(wy_State *W, wy_Value list, int n, wy_Value *out) {
+  ListObj *l = api_list(W, list, "wy_list_pop_n");
+  if (!l) return -1;
+  if (n < 0 || l->len < n) {
+    exc_raise(W, EXC(W, IndexError), "pop from empty list");
+    return -1;
+  }
+  l->len -= n;
+  for (int i = 0; i < n; i++) out[i] = scoped(W, l->items[l->len + i]);
+  return 0;
 }
 
 wy_Value wy_list_pop(wy_State *W, wy_Value list) {

@@ -127,6 +127,17 @@ static Value slot_call(VM *vm, Value callee, Value *args, int nargs, TupleObj *k
   return call_with_self(vm, f, callee, args, nargs, kwnames);
 }
 
+Value class_call_target(VM *vm, Value callable) {
+  Type *t = obj_type(vm, callable);
+  if (t->call != slot_call) return V_UNDEF;
+  Value f = type_lookup(vm, t, NAME(vm, __call__));
+  if (IS_FUNC(f)) return f;
+  if (IS_NATIVE(f) && (AS_NATIVE(f)->flags & NATIVE_METHOD) && !(AS_NATIVE(f)->flags & NATIVE_CLASS) &&
+      IS_UNDEF(AS_NATIVE(f)->self))
+    return f;
+  return V_UNDEF;
+}
+
 /* __getattribute__ overrides, and the __getattr__ fallback when the normal
 ** lookup finds nothing */
 static Value slot_getattr(VM *vm, Value self, StrObj *name) {

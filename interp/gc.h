@@ -32,7 +32,10 @@ void *gc_malloc(VM *vm, size_t size);
 void *gc_realloc(VM *vm, void *p, size_t old_size, size_t new_size);
 void gc_free(VM *vm, void *p, size_t size);
 /* n * size with overflow check: SIZE_MAX on overflow (then gc_malloc fails cleanly) */
-size_t gc_array_size(size_t n, size_t size);
+static inline size_t gc_array_size(size_t n, size_t size) {
+  size_t total;
+  return __builtin_mul_overflow(n, size, &total) ? SIZE_MAX : total;
+}
 
 void gc_mark_value(VM *vm, Value v);
 void gc_mark_obj(VM *vm, Obj *o);   /* NULL is fine */

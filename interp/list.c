@@ -73,6 +73,13 @@ static void list_shrink(VM *vm, ListObj *l) {
   }
 }
 
+int list_append_n(VM *vm, ListObj *l, const Value *items, int64_t n) {
+  if (l->len + n > l->cap && list_reserve(vm, l, l->len + n) < 0) return -1;
+  memcpy(l->items + l->len, items, (size_t)n * sizeof(Value));
+  l->len += n;
+  return 0;
+}
+
 int list_append(VM *vm, ListObj *l, Value v) {
   if (l->len == l->cap && list_reserve(vm, l, l->len + 1) < 0) return -1;
   l->items[l->len++] = v;

@@ -15,6 +15,7 @@ struct ListObj {
 
 ListObj *list_new(VM *vm, int64_t cap_hint);
 int list_append(VM *vm, ListObj *l, Value v);          /* -1 on MemoryError */
+int list_append_n(VM *vm, ListObj *l, const Value *items, int64_t n); /* one growth at most */
 int list_extend(VM *vm, ListObj *l, Value iterable);   /* any iterable */
 Value list_from_iterable(VM *vm, Value iterable);      /* list(x) */
 /* sort in place, key may be V_UNDEF/None; stable (like Python's sort) */

@@ -973,6 +973,13 @@ dispatch:
       /* unpack a bound method in place: the receiver takes the self slot */
       base[1] = AS_BOUND(callable)->self;
       base[0] = callable = AS_BOUND(callable)->func;
+    } else if (IS_UNDEF(base[1]) && (IS_INSTANCE(callable) || IS_KIND(callable, K_FOREIGN))) {
+      /* obj(...) with a __call__: the object takes the self slot too */
+      Value f = class_call_target(vm, callable);
+      if (!IS_UNDEF(f)) {
+        base[1] = callable;
+        base[0] = callable = f;
+      }
     }
     Value *args = IS_UNDEF(base[1]) ? base + 2 : base + 1;
     int nargs = (int)(sp - args) - (kwnames ? (int)kwnames->len : 0);

@@ -202,6 +202,10 @@ enum { FRAME_RET_PUSH = 0, FRAME_RET_DISCARD = 1,
 /* class.c: the Python __init__ of a class that CALL may instantiate
 ** inline (see class_fast_init there), or NULL */
 FuncObj *class_fast_init(VM *vm, Type *t);
+/* for a call of an object whose class defines __call__ as a Python
+** function or a C method: that function, which the VM then calls with the
+** object as self in the stack slot CALL leaves for it; else V_UNDEF */
+Value class_call_target(VM *vm, Value callable);
 
 /* Guard for C code that re-enters the interpreter recursively (a repr of
 ** a nested container, a dunder calling a dunder …): 0 when there is room,

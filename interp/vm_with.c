@@ -42,11 +42,12 @@ int vm_with_lookup(VM *vm, Value mgr, bool is_async, Value *enter, Value *exit) 
   FramePool *p = vm->frame_pool;
   Type *t = obj_type(vm, mgr);
   Value e, x;
-  /* classes only: their versions are unique, so a (class, version) key
-  ** can never match a dead class's entry, and a match means the class's
-  ** dict still holds the two functions */
+  /* classes only (class statements and C classes): their versions are
+  ** unique, so a (class, version) key can never match a dead class's
+  ** entry, and a match means the class's dict still holds the two
+  ** functions */
   struct WithCacheEntry *ce = NULL;
-  if (!is_async && (t->flags & TF_HEAP)) {
+  if (!is_async && (t->flags & (TF_HEAP | TF_HOST)) && t->version != 0) {
     ce = &p->with_cache[((uintptr_t)t >> 5) & 7];
     if (ce->type == t && ce->version == t->version) {
       e = ce->enter;

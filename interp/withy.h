@@ -209,6 +209,12 @@ wy_Value wy_lookup_special_opt(wy_State *W, wy_Value obj, const char *name);
 /* callable(*args, **kwargs): args a tuple, kwargs a dict or None */
 wy_Value wy_call_args(wy_State *W, wy_Value callable, wy_Value args, wy_Value kwargs);
 wy_Value wy_list_pop(wy_State *W, wy_Value list);   /* list.pop() */
+/* Several items at once, for a C type that keeps fixed-width records in a
+** list: append items[0..n) (one growth at most), and move the last n items
+** into out[0..n) in list order, shortening the list (IndexError "pop from
+** empty list" when it holds fewer, leaving it as it was). -1 on error. */
+int wy_list_extend(wy_State *W, wy_Value list, int n, const wy_Value *items);
+int wy_list_pop_n(wy_State *W, wy_Value list, int n, wy_Value *out);
 
 /* ---- interactive use (the REPL) ---- */
 enum { WY_SOURCE_COMPLETE = 0, WY_SOURCE_INCOMPLETE = 1, WY_SOURCE_ERROR = 2 };

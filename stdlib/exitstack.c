@@ -25,16 +25,17 @@
 /* ---- the stack of exits ---- */
 
 static wy_Value exits_of(wy_State *W, wy_Value self) {
-  wy_Value list;
-  int k = wy_get_slot(W, self, SLOT_EXITS, &list);
-  if (k > 0) return list;
-  if (k == 0) {
-    /* a subclass whose __init__ did not call ours: start empty */
-    list = wy_list(W);
-    if (!wy_is_error(list) && wy_set_slot(W, self, SLOT_EXITS, list) < 0) return wy_error();
-    return list;
-  }
-  return wy_error();
+  /* read in place: the list stays in its slot while the caller uses it,
+  ** except across calls into script code, after which it is read again */
+  int n;
+  wy_Value *slots = wy_slots(W, self, &n);
+  if (!slots) return wy_error();
+  if (n <= SLOT_EXITS) return wy_raise(W, "TypeError", "ExitStack instance without its slots");
+  if (!wy_is_error(slots[SLOT_EXITS])) return slots[SLOT_EXITS];
+  /* a subclass whose __init__ did not call ours: start empty */
+  wy_Value list = wy_list(W);
+  if (!wy_is_error(list) && wy_set_slot(W, self, SLOT_EXITS, list) < 0) return wy_error();
+  return list;
 }
 
 static void trace_push(wy_State *W, wy_Value list);
@@ -43,8 +44,7 @@ int es_push_entry(wy_State *W, wy_Value self, int kind, wy_Value a, wy_Value b, 
   wy_Value list = exits_of(W, self);
   if (wy_is_error(list)) return -1;
   wy_Value items[ENTRY_WIDTH] = {wy_int(kind), a, b, c};
-  for (int i = 0; i < ENTRY_WIDTH; i++)
-    if (wy_list_append(W, list, items[i]) < 0) return -1;
+  if (wy_list_extend(W, list, ENTRY_WIDTH, items) < 0) return -1;
   trace_push(W, list);
   return 0;
 }
@@ -167,10 +167,7 @@ int es_unwind_pop(wy_State *W, wy_Value *u) {
   int64_t n = wy_len(W, list);
   if (n < 0) return -1;
   if (n < ENTRY_WIDTH) return 0;
-  for (int i = ENTRY_WIDTH - 1; i >= 0; i--) {
-    u[U_ENTRY + i] = wy_list_pop(W, list);
-    if (wy_is_error(u[U_ENTRY + i])) return -1;
-  }
+  if (wy_list_pop_n(W, list, ENTRY_WIDTH, u + U_ENTRY) < 0) return -1;
   u[U_POSITION] = wy_int(n / ENTRY_WIDTH);
   return 1;
 }
