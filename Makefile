@@ -9,6 +9,12 @@ WERROR  ?= -Werror
 CSTD    := -std=c11
 WARN    := -Wall -Wextra $(WERROR) -Wno-unused-parameter -Wshadow=local -Wno-missing-field-initializers
 OPT     := -O2 -g
+# Link-time optimization: withy.h's small accessors (wy_is_error, wy_none,
+# wy_slots...) inline into stdlib/ and the core's calls across files
+# shorten; callgrind counts 5-10% fewer instructions on the contextlib
+# benchmarks. Fat objects keep libwithy.a linkable without LTO. LTO=0 off.
+LTO     ?= 1
+LTO_FLAGS := $(if $(filter 1,$(LTO)),-flto=auto -ffat-lto-objects)
 DEFS    := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 ifeq ($(SANITIZE),1)
   OPT   := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
@@ -19,10 +25,11 @@ ifeq ($(SANITIZE),1)
   export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1:$(UBSAN_OPTIONS)
 else
   BUILD := build
+  OPT   += $(LTO_FLAGS)
 endif
 CFLAGS  += $(CSTD) $(WARN) $(OPT) $(DEFS) -Iinterp -MMD -MP
 SAN_FLAGS := -fsanitize=address,undefined
-LDFLAGS += $(if $(filter 1,$(SANITIZE)),$(SAN_FLAGS))
+LDFLAGS += $(if $(filter 1,$(SANITIZE)),$(SAN_FLAGS),$(OPT))
 LDLIBS  += -lm -pthread
 # GNU readline for the REPL: its pkg-config flags (-D_XOPEN_SOURCE=600) go to
 # the REPL's files only; a static link needs libtinfo named too
