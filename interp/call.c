@@ -8,6 +8,7 @@
 #include "gc.h"
 #include "exc.h"
 #include "func.h"
+#include "frame_simple.h"
 #include "gen.h"
 #include "str.h"
 #include "tuple.h"
@@ -202,7 +203,9 @@ cells:
 /* ---- calling Python functions from C ---- */
 
 static Value call_function_self(VM *vm, FuncObj *f, Value self, Value *args, int nargs, TupleObj *kwnames) {
-  Frame *fr = frame_new(vm, f->code, f, f->globals);
+  Frame *fr = kwnames ? NULL : frame_take_simple(vm, NULL, f, self, args, nargs);
+  if (fr) return vm_run_frame(vm, fr);
+  fr = frame_new(vm, f->code, f, f->globals);
   if (!fr) return V_UNDEF;
   if (vm_bind_args(vm, fr, f, self, args, nargs, kwnames) < 0) {
     frame_release(vm, fr);

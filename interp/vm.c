@@ -19,6 +19,7 @@
 #include "gc.h"
 #include "exc.h"
 #include "func.h"
+#include "frame_simple.h"
 #include "gen.h"
 #include "str.h"
 #include "num.h"
@@ -452,35 +453,10 @@ NOINLINE static Frame *push_frame(VM *vm, Frame *caller, FuncObj *f, Value self,
   return nf;
 }
 
-/* The common call, inline: a plain Python function given exactly its
-** positional parameters (no defaults, keywords, cells, not a generator)
-** and a pooled frame of its size ready. NULL: take the general path. */
+/* The common call, inline (frame_simple.h). NULL: take the general path. */
 static ALWAYS_INLINE Frame *push_simple_frame(VM *vm, Frame *caller, FuncObj *fn, Value self, Value *args, int nargs) {
-  int shift = IS_UNDEF(self) ? 0 : 1;
-  if (nargs + shift != fn->fast_argc || vm->depth >= vm->recursion_limit) return NULL;
-  uint32_t size = fn->fast_size;
-  FramePool *p = vm->frame_pool;
-  if (!p->free[size]) return NULL;
-  CodeObj *co = fn->code;
-  Frame *f = p->free[size];
-  p->free[size] = f->back;
-  p->nfree[size]--;
-  f->back = caller;
-  f->code = co;
-  f->func = fn;
-  f->globals = fn->globals;
-  f->builtins = vm->builtins;
-  f->locals_dict = NULL;
-  f->ip = co->code;
-  f->gen = NULL;
-  f->is_entry = 0;
-  f->on_heap_gen = 0;
-  f->ret_mode = FRAME_RET_PUSH;
-  Value *l = f->slots;
-  if (shift) l[0] = self;
-  for (int i = 0; i < nargs; i++) l[shift + i] = args[i];
-  for (int32_t i = nargs + shift; i < co->nlocals; i++) slot_set(&l[i], VT_UNDEF, 0);
-  f->sp = l + co->nlocals;
+  Frame *f = frame_take_simple(vm, caller, fn, self, args, nargs);
+  if (!f) return NULL;
   vm->frame = f;
   vm->depth++;
   return f;

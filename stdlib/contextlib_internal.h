@@ -122,7 +122,9 @@ wy_Value cl_nullcontext_aexit(wy_State *W, int argc, const wy_Value *argv, wy_Va
 /* ---- the stack of exits (exitstack.c), shared with exitstack_async.c ----
 ** Each entry takes ENTRY_WIDTH consecutive items of the list in the
 ** stack's slot: kind, a, b, c (see exitstack.c). */
-enum { ENTRY_CM_EXIT = 1, ENTRY_EXIT_FN = 2, ENTRY_CALLBACK = 3, ENTRY_ASYNC = 8 };
+enum { ENTRY_CM_EXIT = 1, ENTRY_EXIT_FN = 2, ENTRY_CALLBACK = 3, ENTRY_CALLBACK1 = 4, ENTRY_ASYNC = 8 };
+/* ENTRY_CALLBACK or ENTRY_CALLBACK1 (either with or without ENTRY_ASYNC) */
+#define ES_IS_CALLBACK(kind) (((kind) & ~ENTRY_ASYNC) == ENTRY_CALLBACK || ((kind) & ~ENTRY_ASYNC) == ENTRY_CALLBACK1)
 enum { ENTRY_WIDTH = 4, SLOT_EXITS = 0, EXITSTACK_NSLOTS = 1 };
 
 int es_push_entry(wy_State *W, wy_Value self, int kind, wy_Value a, wy_Value b, wy_Value c);
@@ -154,6 +156,8 @@ int es_unwind_ndetails(wy_State *W, const wy_Value *u);
 int64_t es_entry_kind(wy_State *W, const wy_Value *entry);
 /* run a sync entry; its result (a callback's is None) */
 wy_Value es_run_entry(wy_State *W, const wy_Value *entry, int ndetails, const wy_Value *details);
+/* call a callback entry's function with its arguments (its raw result) */
+wy_Value es_call_callback(wy_State *W, const wy_Value *entry);
 /* callback(fn, *args, **kwds) / push_async_callback: push an entry of kind */
 wy_Value es_push_callback(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, int kind,
                           const char *qualname);

@@ -12,7 +12,9 @@
 **   - ENTRY_EXIT_FN (a = fn): push(fn) of any callable; a(*exc_details);
 **   - ENTRY_CALLBACK (a = fn, b = args tuple, c = kwargs dict or None):
 **     callback(fn, *args, **kwds); the exception details are not passed and
-**     the result never suppresses.
+**     the result never suppresses;
+**   - ENTRY_CALLBACK1 (a = fn, b = the one argument): callback(fn, arg),
+**     the common shape, stored without an args tuple.
 ** With the ENTRY_ASYNC bit (AsyncExitStack's push_async_exit,
 ** enter_async_context, push_async_callback) the call gives an awaitable
 ** whose result counts instead. The unwinding runs them last-in first-out
@@ -73,9 +75,12 @@ static void entry_words(wy_State *W, const wy_Value *entry, int64_t n, char *buf
     case ENTRY_EXIT_FN:
       snprintf(buf, size, "#%lld %sexit function %s", (long long)n, async, described(W, entry[1]));
       break;
-    default:
+    default: {
+      /* the arguments as the tuple CPython's wrapper holds */
+      wy_Value args = (kind & ~ENTRY_ASYNC) == ENTRY_CALLBACK1 ? wy_tuple(W, 1, &entry[2]) : entry[2];
       snprintf(buf, size, "#%lld %scallback %s%s", (long long)n, async, described(W, entry[1]),
-               described(W, entry[2]));
+               wy_is_error(args) ? "?" : described(W, args));
+    }
   }
 }
 
@@ -111,10 +116,15 @@ wy_Value es_run_entry(wy_State *W, const wy_Value *entry, int ndetails, const wy
     case ENTRY_EXIT_FN:
       return wy_call(W, entry[1], ndetails, details);
     default: {
-      wy_Value r = wy_call_args(W, entry[1], entry[2], entry[3]);
+      wy_Value r = es_call_callback(W, entry);
       return wy_is_error(r) ? r : wy_none();
     }
   }
+}
+
+wy_Value es_call_callback(wy_State *W, const wy_Value *entry) {
+  if ((es_entry_kind(W, entry) & ~ENTRY_ASYNC) == ENTRY_CALLBACK1) return wy_call(W, entry[1], 1, &entry[2]);
+  return wy_call_args(W, entry[1], entry[2], entry[3]);
 }
 
 int es_need_self(wy_State *W, int argc, const char *method) {
@@ -322,6 +332,12 @@ wy_Value es_push_callback(wy_State *W, int argc, const wy_Value *argv, wy_Value 
                           const char *qualname) {
   if (argc < 2)
     return wy_raise(W, "TypeError", "%s() missing 1 required positional argument: 'callback'", qualname);
+  bool no_kwargs = wy_is_none(kw) || wy_len(W, kw) == 0;
+  if (argc == 3 && no_kwargs) {
+    int kind1 = (kind & ENTRY_ASYNC) | ENTRY_CALLBACK1;
+    if (es_push_entry(W, argv[0], kind1, argv[1], argv[2], wy_none()) < 0) return wy_error();
+    return argv[1];
+  }
   wy_Value args = wy_tuple(W, argc - 2, argv + 2);
   if (wy_is_error(args)) return args;
   wy_Value kwds = wy_none();

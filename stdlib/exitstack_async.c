@@ -23,7 +23,7 @@ static wy_Value start_async_entry(wy_State *W, wy_Value *u) {
     case ENTRY_EXIT_FN:
       return wy_call(W, entry[1], ndetails, details);
     default:
-      return wy_call_args(W, entry[1], entry[2], entry[3]);
+      return es_call_callback(W, entry);
   }
 }
 
@@ -56,7 +56,7 @@ static wy_Step aexit_step(wy_State *W, wy_Value state, wy_Resume how, wy_Value i
     es_unwind_start(W, u);
   } else {
     /* an awaited exit is done: a callback's result never counts */
-    if (how == WY_RESUME_VALUE && (es_entry_kind(W, u + U_ENTRY) & ~ENTRY_ASYNC) == ENTRY_CALLBACK)
+    if (how == WY_RESUME_VALUE && ES_IS_CALLBACK(es_entry_kind(W, u + U_ENTRY)))
       in = wy_none();
     if (es_unwind_after(W, u, how == WY_RESUME_ERROR ? wy_error() : in) < 0) return WY_STEP_ERROR;
   }

@@ -244,6 +244,45 @@ START_TEST(closures_carry_data_and_bind_like_functions) {
 }
 END_TEST
 
+/* records of a fixed width in a list: appended and popped several at once */
+START_TEST(list_extend_and_pop_n_move_records) {
+  wy_State *W = wy_open();
+  wy_Value list = wy_list(W);
+  wy_Value rec[3] = {wy_int(1), wy_str(W, "two"), wy_none()};
+  for (int i = 0; i < 5; i++) {
+    rec[0] = wy_int(i);
+    ck_assert_int_eq(wy_list_extend(W, list, 3, rec), 0);
+  }
+  ck_assert_int_eq(wy_len(W, list), 15);
+  wy_Value out[3];
+  ck_assert_int_eq(wy_list_pop_n(W, list, 3, out), 0);
+  int64_t first = -1;
+  wy_to_int(W, out[0], &first);
+  ck_assert_int_eq(first, 4);   /* the last record, in list order */
+  ck_assert_str_eq(wy_to_str(W, out[1], NULL), "two");
+  ck_assert(wy_is_none(out[2]));
+  ck_assert_int_eq(wy_len(W, list), 12);
+  /* asking for more than the list holds: IndexError, the list unchanged */
+  wy_Value many[16];
+  ck_assert_int_eq(wy_list_pop_n(W, list, 13, many), -1);
+  ck_assert(wy_error_matches(W, "IndexError"));
+  wy_clear_error(W);
+  ck_assert_int_eq(wy_len(W, list), 12);
+  /* not a list: TypeError */
+  ck_assert_int_eq(wy_list_extend(W, wy_int(3), 1, rec), -1);
+  ck_assert(wy_error_matches(W, "TypeError"));
+  wy_clear_error(W);
+  ck_assert_int_eq(wy_list_extend(W, list, -1, rec), -1);
+  ck_assert(wy_error_matches(W, "ValueError"));
+  wy_clear_error(W);
+  /* the values stay alive in the list across a collection */
+  wy_gc_collect(W);
+  ck_assert_int_eq(wy_list_pop_n(W, list, 3, out), 0);
+  ck_assert_str_eq(wy_to_str(W, out[1], NULL), "two");
+  wy_close(W);
+}
+END_TEST
+
 Suite *api_suite(void) {
   Suite *s = suite_create("api");
   TCase *tc = tcase_create("embedding");
@@ -257,6 +296,7 @@ Suite *api_suite(void) {
   tcase_add_test(tc, closures_carry_data_and_bind_like_functions);
   tcase_add_test(tc, slots_hold_values_the_collector_keeps);
   tcase_add_test(tc, send_and_throw_drive_a_generator);
+  tcase_add_test(tc, list_extend_and_pop_n_move_records);
   suite_add_tcase(s, tc);
   return s;
 }
