@@ -12,6 +12,7 @@
 #include "gc.h"
 #include "exc.h"
 #include "func.h"
+#include "frame_simple.h"
 #include "tuple.h"
 #include "gen.h"
 
@@ -79,16 +80,7 @@ Frame *frame_new(VM *vm, CodeObj *code, FuncObj *func, DictObj *globals) {
     if (!f) return NULL;
   }
   f->back = NULL;
-  f->code = code;
-  f->func = func;
-  f->globals = globals;
-  f->builtins = vm->builtins;
-  f->locals_dict = NULL;
-  f->ip = code->code;
-  f->gen = NULL;
-  f->is_entry = 0;
-  f->on_heap_gen = 0;
-  f->ret_mode = FRAME_RET_PUSH;
+  frame_set_fields(vm, f, code, func, globals);
   f->size = size;
   /* locals and cells start unbound (VT_UNDEF is 0); the stack is empty */
   size_t nvars = (size_t)(code->nlocals + code->ncells + code->nfrees);

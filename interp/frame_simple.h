@@ -8,6 +8,20 @@
 #include "vm.h"
 #include "func.h"
 
+/* a fresh frame's fields for running code (frame_new does the same) */
+static inline void frame_set_fields(VM *vm, Frame *f, CodeObj *code, FuncObj *func, DictObj *globals) {
+  f->code = code;
+  f->func = func;
+  f->globals = globals;
+  f->builtins = vm->builtins;
+  f->locals_dict = NULL;
+  f->ip = code->code;
+  f->gen = NULL;
+  f->is_entry = 0;
+  f->on_heap_gen = 0;
+  f->ret_mode = FRAME_RET_PUSH;
+}
+
 /* the frame, its locals bound (self first when not V_UNDEF), its back
 ** link set to caller; NULL when the call needs the general binding, would
 ** pass the recursion limit, or no frame of that size is free */
@@ -23,16 +37,7 @@ static inline __attribute__((always_inline)) Frame *frame_take_simple(VM *vm, Fr
   p->free[size] = f->back;
   p->nfree[size]--;
   f->back = caller;
-  f->code = co;
-  f->func = fn;
-  f->globals = fn->globals;
-  f->builtins = vm->builtins;
-  f->locals_dict = NULL;
-  f->ip = co->code;
-  f->gen = NULL;
-  f->is_entry = 0;
-  f->on_heap_gen = 0;
-  f->ret_mode = FRAME_RET_PUSH;
+  frame_set_fields(vm, f, co, fn, fn->globals);
   Value *l = f->slots;
   if (shift) l[0] = self;
   for (int i = 0; i < nargs; i++) l[shift + i] = args[i];
