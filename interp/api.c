@@ -109,17 +109,23 @@ static inline wy_Value scoped(VM *vm, Value v) {
   return scoped_grow(vm, v);
 }
 
-static wy_Value scoped_grow(VM *vm, Value v) {
-  if (vm->api_scope_len == vm->api_scope_cap) {
-    int cap = vm->api_scope_cap ? vm->api_scope_cap * 2 : 64;
-    Value *s = realloc(vm->api_scope, (size_t)cap * sizeof *s);
-    if (!s) {
-      exc_no_memory(vm);
-      return to_wy(V_UNDEF);
-    }
-    vm->api_scope = s;
-    vm->api_scope_cap = cap;
+/* room for n more values in the scope; -1 with MemoryError */
+static int scope_reserve(VM *vm, int n) {
+  int cap = vm->api_scope_cap ? vm->api_scope_cap : 64;
+  while (cap - vm->api_scope_len < n) cap *= 2;
+  if (cap == vm->api_scope_cap) return 0;
+  Value *s = realloc(vm->api_scope, (size_t)cap * sizeof *s);
+  if (!s) {
+    exc_no_memory(vm);
+    return -1;
   }
+  vm->api_scope = s;
+  vm->api_scope_cap = cap;
+  return 0;
+}
+
+static wy_Value scoped_grow(VM *vm, Value v) {
+  if (vm->api_scope_len == vm->api_scope_cap && scope_reserve(vm, 1) < 0) return to_wy(V_UNDEF);
   vm->api_scope[vm->api_scope_len++] = v;
   return to_wy(v);
 }
@@ -1102,14 +1108,30 @@ int wy_issubclass(wy_State *W, wy_Value cls, wy_Value classinfo) {
   return obj_is_subclass(W, to_value(cls), to_value(classinfo));
 }
 
+static bool plain_function(Value f) { return IS_KIND(f, K_FUNC) || IS_KIND(f, K_NATIVE); }
+
 wy_Value wy_lookup_special(wy_State *W, wy_Value obj, const char *name) {
   StrObj *n = api_name(W, name);
   if (!n) return wy_error();
   Type *t = obj_type(W, to_value(obj));
   Value f = type_lookup(W, t, n);
   /* plain functions are what getattr(type(obj), name) gives back as they are */
-  if (IS_KIND(f, K_FUNC) || IS_KIND(f, K_NATIVE)) return scoped(W, f);
+  if (plain_function(f)) return scoped(W, f);
   return scoped(W, obj_getattr(W, v_obj(t), n));
+}
+
+int wy_context_methods(wy_State *W, wy_Value cm, wy_Value *enter, wy_Value *exit) {
+  Value e, x;
+  /* the with statement's cache answers for classes whose two methods are
+  ** plain functions, what getattr(type(cm), name) gives back as they are */
+  if (vm_with_methods(W, obj_type(W, to_value(cm)), &e, &x) && plain_function(e) && plain_function(x)) {
+    *enter = scoped(W, e);
+    *exit = scoped(W, x);
+    return 0;
+  }
+  *enter = wy_lookup_special(W, cm, "__enter__");
+  *exit = wy_is_error(*enter) ? *enter : wy_lookup_special(W, cm, "__exit__");
+  return wy_is_error(*exit) ? -1 : 0;
 }
 
 wy_Value wy_lookup_special_opt(wy_State *W, wy_Value obj, const char *name) {
@@ -1151,6 +1173,11 @@ int wy_list_extend(wy_State *W, wy_Value list, int n, const wy_Value *items) {
   return list_append_n(W, l, (const Value *)items, n);
 }
 
+int wy_list_reserve(wy_State *W, wy_Value list, int64_t total) {
+  ListObj *l = api_list(W, list, "wy_list_reserve");
+  return l ? list_reserve_total(W, l, total) : -1;
+}
+
 int wy_list_pop_n(wy_State *W, wy_Value list, int n, wy_Value *out) {
   ListObj *l = api_list(W, list, "wy_list_pop_n");
   if (!l) return -1;
@@ -1158,8 +1185,12 @@ int wy_list_pop_n(wy_State *W, wy_Value list, int n, wy_Value *out) {
     exc_raise(W, EXC(W, IndexError), "pop from empty list");
     return -1;
   }
+  /* rooted in the scope in one block (numbers too: the marker skips them) */
+  if (W->api_scope_cap - W->api_scope_len < n && scope_reserve(W, n) < 0) return -1;
   l->len -= n;
-  for (int i = 0; i < n; i++) out[i] = scoped(W, l->items[l->len + i]);
+  memcpy(W->api_scope + W->api_scope_len, l->items + l->len, (size_t)n * sizeof(Value));
+  W->api_scope_len += n;
+  memcpy(out, l->items + l->len, (size_t)n * sizeof(Value));
   return 0;
 }
 

@@ -73,6 +73,15 @@ static void list_shrink(VM *vm, ListObj *l) {
   }
 }
 
+int list_reserve_total(VM *vm, ListObj *l, int64_t total) {
+  if (total <= l->cap) return 0;
+  Value *items = gc_realloc(vm, l->items, (size_t)l->cap * sizeof(Value), gc_array_size((size_t)total, sizeof(Value)));
+  if (items == NULL) return -1;
+  l->items = items;
+  l->cap = total;
+  return 0;
+}
+
 int list_append_n(VM *vm, ListObj *l, const Value *items, int64_t n) {
   if (l->len + n > l->cap && list_reserve(vm, l, l->len + n) < 0) return -1;
   memcpy(l->items + l->len, items, (size_t)n * sizeof(Value));

@@ -14,6 +14,8 @@ struct ListObj {
 #define AS_LIST(v) ((ListObj *)AS_OBJ(v))
 
 ListObj *list_new(VM *vm, int64_t cap_hint);
+/* room for `total` items in all, exactly (no growth policy): -1 on MemoryError */
+int list_reserve_total(VM *vm, ListObj *l, int64_t total);
 int list_append(VM *vm, ListObj *l, Value v);          /* -1 on MemoryError */
 int list_append_n(VM *vm, ListObj *l, const Value *items, int64_t n); /* one growth at most */
 int list_extend(VM *vm, ListObj *l, Value iterable);   /* any iterable */

@@ -239,6 +239,9 @@ int frame_init_cells(VM *vm, Frame *f, FuncObj *func);
 ** pair) up on type(mgr) with CPython's TypeErrors; *enter is the raw
 ** attribute (call it with vm_call_special), *exit the bound __exit__. */
 int vm_with_lookup(VM *vm, Value mgr, bool is_async, Value *enter, Value *exit);
+/* t's __enter__ and __exit__ as they are in its MRO (unbound, not called),
+** through BEFORE_WITH's per-class cache; false when one is missing */
+bool vm_with_methods(VM *vm, Type *t, Value *enter, Value *exit);
 /* WITH_EXIT 0 has consumed `exit`: a bound __exit__ made by
 ** vm_with_lookup goes back to a small pool (no allocation per with) */
 void vm_with_recycle(VM *vm, Value exit);

@@ -38,31 +38,44 @@ static int with_lookup_slow(VM *vm, Value mgr, bool is_async, Value *enter, Valu
   return 0;
 }
 
-int vm_with_lookup(VM *vm, Value mgr, bool is_async, Value *enter, Value *exit) {
+bool vm_with_methods(VM *vm, Type *t, Value *enter, Value *exit) {
   FramePool *p = vm->frame_pool;
-  Type *t = obj_type(vm, mgr);
-  Value e, x;
   /* classes only (class statements and C classes): their versions are
   ** unique, so a (class, version) key can never match a dead class's
   ** entry, and a match means the class's dict still holds the two
   ** functions */
   struct WithCacheEntry *ce = NULL;
-  if (!is_async && (t->flags & (TF_HEAP | TF_HOST)) && t->version != 0) {
+  if ((t->flags & (TF_HEAP | TF_HOST)) && t->version != 0) {
     ce = &p->with_cache[((uintptr_t)t >> 5) & 7];
     if (ce->type == t && ce->version == t->version) {
-      e = ce->enter;
-      x = ce->exit;
-      goto bind;
+      *enter = ce->enter;
+      *exit = ce->exit;
+      return true;
     }
   }
-  if (with_lookup_slow(vm, mgr, is_async, &e, &x) < 0) return -1;
+  Value e = type_lookup(vm, t, NAME(vm, __enter__));
+  if (IS_UNDEF(e)) return false;
+  Value x = type_lookup(vm, t, NAME(vm, __exit__));
+  if (IS_UNDEF(x)) return false;
   if (ce) {
     ce->type = t;
     ce->version = t->version;
     ce->enter = e;
     ce->exit = x;
   }
-bind:;
+  *enter = e;
+  *exit = x;
+  return true;
+}
+
+int vm_with_lookup(VM *vm, Value mgr, bool is_async, Value *enter, Value *exit) {
+  FramePool *p = vm->frame_pool;
+  Type *t = obj_type(vm, mgr);
+  Value e, x;
+  if (is_async || !vm_with_methods(vm, t, &e, &x)) {
+    /* async, or a method missing: the slow path raises CPython's message */
+    if (with_lookup_slow(vm, mgr, is_async, &e, &x) < 0) return -1;
+  }
   Value bound;
   Type *exit_type = p->private_types[VM_PT_EXIT];
   bool plain_native = IS_NATIVE(x) && (AS_NATIVE(x)->flags & NATIVE_METHOD) && IS_UNDEF(AS_NATIVE(x)->self);

@@ -206,6 +206,11 @@ wy_Value wy_lookup_special(wy_State *W, wy_Value obj, const char *name);
 /* the same, but a name that is absent gives wy_error() with no exception
 ** set (another error stays raised), and the miss costs no exception */
 wy_Value wy_lookup_special_opt(wy_State *W, wy_Value obj, const char *name);
+/* Both halves of the context manager protocol at once: *enter and *exit
+** as wy_lookup_special gives type(cm).__enter__ and type(cm).__exit__
+** (unbound: call them with cm first), through the with statement's
+** per-class cache. -1 with AttributeError raised when one is missing. */
+int wy_context_methods(wy_State *W, wy_Value cm, wy_Value *enter, wy_Value *exit);
 /* callable(*args, **kwargs): args a tuple, kwargs a dict or None */
 wy_Value wy_call_args(wy_State *W, wy_Value callable, wy_Value args, wy_Value kwargs);
 wy_Value wy_list_pop(wy_State *W, wy_Value list);   /* list.pop() */
@@ -215,6 +220,9 @@ wy_Value wy_list_pop(wy_State *W, wy_Value list);   /* list.pop() */
 ** empty list" when it holds fewer, leaving it as it was). -1 on error. */
 int wy_list_extend(wy_State *W, wy_Value list, int n, const wy_Value *items);
 int wy_list_pop_n(wy_State *W, wy_Value list, int n, wy_Value *out);
+/* room for `total` items in all, so that appends up to that length do not
+** reallocate (the length does not change); -1 on error */
+int wy_list_reserve(wy_State *W, wy_Value list, int64_t total);
 
 /* ---- interactive use (the REPL) ---- */
 enum { WY_SOURCE_COMPLETE = 0, WY_SOURCE_INCOMPLETE = 1, WY_SOURCE_ERROR = 2 };

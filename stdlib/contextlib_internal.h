@@ -135,29 +135,38 @@ int es_need_self(wy_State *W, int argc, const char *method);
 wy_Value es_protocol_error(wy_State *W, wy_Value cm, const char *what);
 
 /* The unwinding of a stack, as CPython 3.11's _BaseExitStack.__exit__
-** does it, in a state array u[UNWIND_N] (C locals for ExitStack, a
-** coroutine's slots for AsyncExitStack):
+** does it: its values live in an array v[UNWIND_N] that the caller keeps
+** rooted (C locals for ExitStack, whose entries are rooted in the API
+** scope; a coroutine's slots for AsyncExitStack), its numbers in C:
 **   es_unwind_init (the arguments); es_unwind_start (when the unwinding
 **   really starts); while (es_unwind_pop() > 0) { run the entry at
-**   u + U_ENTRY (await it when async); es_unwind_after(its result, or
-**   wy_error() with its exception pending) }; es_unwind_end. */
+**   v + U_ENTRY (es_run_entry, or es_start_entry and await it when
+**   async); es_unwind_after(its result, or wy_error() with its exception
+**   pending) }; es_unwind_end.
+** Between two steps of AsyncExitStack.__aexit__ the numbers wait in v's
+** last slots (es_unwind_save / es_unwind_load). */
 enum {
-  U_SELF, U_DETAILS, U_DETAILS_1, U_DETAILS_2, U_NDETAILS, U_FRAME_EXC, U_FLAGS, U_POSITION,
-  U_ENTRY, U_ENTRY_1, U_ENTRY_2, U_ENTRY_3, UNWIND_N
+  U_SELF, U_DETAILS, U_DETAILS_1, U_DETAILS_2, U_FRAME_EXC, U_ENTRY, U_ENTRY_1, U_ENTRY_2, U_ENTRY_3,
+  U_NDETAILS, U_FLAGS, U_POSITION, U_KIND, UNWIND_N
 };
-void es_unwind_init(wy_Value *u, wy_Value self, int ndetails, const wy_Value *details);
-void es_unwind_start(wy_State *W, wy_Value *u);
-int es_unwind_pop(wy_State *W, wy_Value *u);          /* 1: an entry at u + U_ENTRY; 0: done; -1 */
-int es_unwind_after(wy_State *W, wy_Value *u, wy_Value result);   /* 0 or -1 */
-wy_Value es_unwind_end(wy_State *W, wy_Value *u);
-/* how many exception details the next exit gets */
-int es_unwind_ndetails(wy_State *W, const wy_Value *u);
-/* the kind of an entry (ENTRY_*, with the ENTRY_ASYNC bit) */
-int64_t es_entry_kind(wy_State *W, const wy_Value *entry);
-/* run a sync entry; its result (a callback's is None) */
-wy_Value es_run_entry(wy_State *W, const wy_Value *entry, int ndetails, const wy_Value *details);
-/* call a callback entry's function with its arguments (its raw result) */
-wy_Value es_call_callback(wy_State *W, const wy_Value *entry);
+typedef struct EsUnwind {
+  wy_Value *v;       /* UNWIND_N values */
+  int ndetails;      /* how many exception details the next exit gets */
+  int flags;         /* what has happened so far (exitstack.c's F_*) */
+  int kind;          /* the popped entry's kind (ENTRY_*, with ENTRY_ASYNC) */
+  int64_t position;  /* its 1-based position in the stack, for traces */
+} EsUnwind;
+void es_unwind_init(EsUnwind *uw, wy_Value *v, wy_Value self, int ndetails, const wy_Value *details);
+void es_unwind_start(wy_State *W, EsUnwind *uw);
+int es_unwind_pop(wy_State *W, EsUnwind *uw);         /* 1: an entry at v + U_ENTRY; 0: done; -1 */
+int es_unwind_after(wy_State *W, EsUnwind *uw, wy_Value result);   /* 0 or -1 */
+wy_Value es_unwind_end(wy_State *W, EsUnwind *uw);
+void es_unwind_save(wy_State *W, const EsUnwind *uw);
+void es_unwind_load(wy_State *W, EsUnwind *uw, wy_Value *v);
+/* call the popped entry: its raw result (an async entry's awaitable) */
+wy_Value es_start_entry(wy_State *W, const EsUnwind *uw);
+/* run the popped sync entry: its result (a callback's is None) */
+wy_Value es_run_entry(wy_State *W, const EsUnwind *uw);
 /* callback(fn, *args, **kwds) / push_async_callback: push an entry of kind */
 wy_Value es_push_callback(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, int kind,
                           const char *qualname);

@@ -47,11 +47,11 @@ int es_push_entry(wy_State *W, wy_Value self, int kind, wy_Value a, wy_Value b, 
   if (wy_is_error(list)) return -1;
   wy_Value items[ENTRY_WIDTH] = {wy_int(kind), a, b, c};
   if (wy_list_extend(W, list, ENTRY_WIDTH, items) < 0) return -1;
-  trace_push(W, list);
+  if (wy_tracing(W)) trace_push(W, list);
   return 0;
 }
 
-int64_t es_entry_kind(wy_State *W, const wy_Value *entry) {
+static int64_t es_entry_kind(wy_State *W, const wy_Value *entry) {
   int64_t kind = 0;
   if (wy_to_int(W, entry[0], &kind) < 0) wy_clear_error(W);
   return kind;
@@ -107,24 +107,25 @@ static void trace_unwind(wy_State *W, const wy_Value *entry, int64_t n, wy_Value
   wy_trace_emit(W, &ev);
 }
 
-wy_Value es_run_entry(wy_State *W, const wy_Value *entry, int ndetails, const wy_Value *details) {
-  switch (es_entry_kind(W, entry) & ~ENTRY_ASYNC) {
+wy_Value es_start_entry(wy_State *W, const EsUnwind *uw) {
+  const wy_Value *entry = uw->v + U_ENTRY, *details = uw->v + U_DETAILS;
+  switch (uw->kind & ~ENTRY_ASYNC) {
     case ENTRY_CM_EXIT: {
       wy_Value args[4] = {entry[2], details[0], details[1], details[2]};
-      return wy_call(W, entry[1], ndetails + 1, args);
+      return wy_call(W, entry[1], uw->ndetails + 1, args);
     }
     case ENTRY_EXIT_FN:
-      return wy_call(W, entry[1], ndetails, details);
-    default: {
-      wy_Value r = es_call_callback(W, entry);
-      return wy_is_error(r) ? r : wy_none();
-    }
+      return wy_call(W, entry[1], uw->ndetails, details);
+    case ENTRY_CALLBACK1:
+      return wy_call(W, entry[1], 1, &entry[2]);
+    default:
+      return wy_call_args(W, entry[1], entry[2], entry[3]);
   }
 }
 
-wy_Value es_call_callback(wy_State *W, const wy_Value *entry) {
-  if ((es_entry_kind(W, entry) & ~ENTRY_ASYNC) == ENTRY_CALLBACK1) return wy_call(W, entry[1], 1, &entry[2]);
-  return wy_call_args(W, entry[1], entry[2], entry[3]);
+wy_Value es_run_entry(wy_State *W, const EsUnwind *uw) {
+  wy_Value r = es_start_entry(W, uw);
+  return ES_IS_CALLBACK(uw->kind) && !wy_is_error(r) ? wy_none() : r;
 }
 
 int es_need_self(wy_State *W, int argc, const char *method) {
@@ -143,6 +144,7 @@ static int no_args(wy_State *W, int argc, const char *method) {
 
 /* ---- the unwinding, shared by ExitStack and AsyncExitStack ---- */
 
+enum { ES_FIRST_ENTRIES = 8 };
 enum { F_RECEIVED = 1, F_SUPPRESSED = 2, F_PENDING_RAISE = 4 };
 
 static int64_t int_of(wy_State *W, wy_Value v) {
@@ -151,34 +153,51 @@ static int64_t int_of(wy_State *W, wy_Value v) {
   return i;
 }
 
-int es_unwind_ndetails(wy_State *W, const wy_Value *u) {
-  return (int)int_of(W, u[U_NDETAILS]);
-}
-
-void es_unwind_init(wy_Value *u, wy_Value self, int ndetails, const wy_Value *details) {
-  u[U_SELF] = self;
+void es_unwind_init(EsUnwind *uw, wy_Value *v, wy_Value self, int ndetails, const wy_Value *details) {
+  uw->v = v;
+  v[U_SELF] = self;
   if (ndetails > 3) ndetails = 3;
-  for (int i = 0; i < 3; i++) u[U_DETAILS + i] = i < ndetails ? details[i] : wy_none();
-  u[U_NDETAILS] = wy_int(ndetails);
-  u[U_FLAGS] = wy_int(ndetails > 0 && !wy_is_none(details[0]) ? F_RECEIVED : 0);
+  for (int i = 0; i < 3; i++) v[U_DETAILS + i] = i < ndetails ? details[i] : wy_none();
+  v[U_FRAME_EXC] = wy_none();
+  for (int i = U_ENTRY; i < UNWIND_N; i++) v[i] = wy_none();
+  uw->ndetails = ndetails;
+  uw->flags = ndetails > 0 && !wy_is_none(details[0]) ? F_RECEIVED : 0;
+  uw->kind = 0;
+  uw->position = 0;
 }
 
-void es_unwind_start(wy_State *W, wy_Value *u) {
+void es_unwind_save(wy_State *W, const EsUnwind *uw) {
+  uw->v[U_NDETAILS] = wy_int(uw->ndetails);
+  uw->v[U_FLAGS] = wy_int(uw->flags);
+  uw->v[U_POSITION] = wy_int(uw->position);
+  uw->v[U_KIND] = wy_int(uw->kind);
+}
+
+void es_unwind_load(wy_State *W, EsUnwind *uw, wy_Value *v) {
+  uw->v = v;
+  uw->ndetails = (int)int_of(W, v[U_NDETAILS]);
+  uw->flags = (int)int_of(W, v[U_FLAGS]);
+  uw->position = int_of(W, v[U_POSITION]);
+  uw->kind = (int)int_of(W, v[U_KIND]);
+}
+
+void es_unwind_start(wy_State *W, EsUnwind *uw) {
   /* the exception being handled where the unwinding starts: the chains
   ** this unwinding makes end there */
-  u[U_FRAME_EXC] = wy_handled_exception(W);
+  uw->v[U_FRAME_EXC] = wy_handled_exception(W);
 }
 
-int es_unwind_pop(wy_State *W, wy_Value *u) {
+int es_unwind_pop(wy_State *W, EsUnwind *uw) {
   /* the list is read again each time, as CPython reads self._exit_callbacks
   ** (an exit may pop_all() the stack) */
-  wy_Value list = exits_of(W, u[U_SELF]);
+  wy_Value list = exits_of(W, uw->v[U_SELF]);
   if (wy_is_error(list)) return -1;
   int64_t n = wy_len(W, list);
   if (n < 0) return -1;
   if (n < ENTRY_WIDTH) return 0;
-  if (wy_list_pop_n(W, list, ENTRY_WIDTH, u + U_ENTRY) < 0) return -1;
-  u[U_POSITION] = wy_int(n / ENTRY_WIDTH);
+  if (wy_list_pop_n(W, list, ENTRY_WIDTH, uw->v + U_ENTRY) < 0) return -1;
+  uw->kind = (int)es_entry_kind(W, uw->v + U_ENTRY);
+  uw->position = n / ENTRY_WIDTH;
   return 1;
 }
 
@@ -195,25 +214,27 @@ static int fix_exception_context(wy_State *W, wy_Value new_exc, wy_Value old_exc
   return wy_setattr(W, new_exc, "__context__", old_exc);
 }
 
-int es_unwind_after(wy_State *W, wy_Value *u, wy_Value r) {
-  int64_t flags = int_of(W, u[U_FLAGS]), position = int_of(W, u[U_POSITION]);
+int es_unwind_after(wy_State *W, EsUnwind *uw, wy_Value r) {
+  wy_Value *u = uw->v;
   if (!wy_is_error(r)) {
     /* `if cb(*exc_details):` — a failing truth test counts as the exit raising */
     int t = wy_truthy(W, r);
     if (t >= 0) {
       bool had_exc = !wy_is_none(u[U_DETAILS_1]);
-      trace_unwind(W, u + U_ENTRY, position, r, wy_error(), !had_exc ? NULL : t ? "suppressed" : "propagated");
+      if (wy_tracing(W))
+        trace_unwind(W, u + U_ENTRY, uw->position, r, wy_error(), !had_exc ? NULL : t ? "suppressed" : "propagated");
       if (t) {
-        u[U_FLAGS] = wy_int((flags | F_SUPPRESSED) & ~F_PENDING_RAISE);
+        uw->flags = (uw->flags | F_SUPPRESSED) & ~F_PENDING_RAISE;
         u[U_DETAILS] = u[U_DETAILS_1] = u[U_DETAILS_2] = wy_none();
-        u[U_NDETAILS] = wy_int(3);
+        uw->ndetails = 3;
       }
       return 0;
     }
   }
   wy_Value new_exc = wy_fetch_error(W);
   if (wy_is_none(new_exc)) return -1;   /* no exception: cannot happen */
-  trace_unwind(W, u + U_ENTRY, position, wy_error(), new_exc, wy_is_none(u[U_DETAILS_1]) ? NULL : "replaced");
+  if (wy_tracing(W))
+    trace_unwind(W, u + U_ENTRY, uw->position, wy_error(), new_exc, wy_is_none(u[U_DETAILS_1]) ? NULL : "replaced");
   /* simulate the stack of exceptions by setting the context */
   if (fix_exception_context(W, new_exc, u[U_DETAILS_1], u[U_FRAME_EXC]) < 0) return -1;
   wy_Value type = wy_type_of(W, new_exc);
@@ -223,27 +244,26 @@ int es_unwind_after(wy_State *W, wy_Value *u, wy_Value r) {
     wy_clear_error(W);
     tb = wy_none();
   }
-  u[U_FLAGS] = wy_int(flags | F_PENDING_RAISE);
+  uw->flags |= F_PENDING_RAISE;
   u[U_DETAILS] = type;
   u[U_DETAILS_1] = new_exc;
   u[U_DETAILS_2] = tb;
-  u[U_NDETAILS] = wy_int(3);
+  uw->ndetails = 3;
   return 0;
 }
 
-wy_Value es_unwind_end(wy_State *W, wy_Value *u) {
-  int64_t flags = int_of(W, u[U_FLAGS]);
-  if (flags & F_PENDING_RAISE) {
+wy_Value es_unwind_end(wy_State *W, EsUnwind *uw) {
+  if (uw->flags & F_PENDING_RAISE) {
     /* raise it again, keeping the context it has (the chain reads like
     ** nested with statements), as CPython's fixed_ctx dance does */
-    wy_Value exc = u[U_DETAILS_1];
+    wy_Value exc = uw->v[U_DETAILS_1];
     wy_Value fixed_ctx = wy_getattr(W, exc, "__context__");
     if (wy_is_error(fixed_ctx)) return fixed_ctx;
     wy_raise_value(W, exc);
     if (wy_setattr(W, exc, "__context__", fixed_ctx) < 0) return wy_error();
     return wy_error();
   }
-  return wy_bool((flags & F_RECEIVED) && (flags & F_SUPPRESSED));
+  return wy_bool((uw->flags & F_RECEIVED) && (uw->flags & F_SUPPRESSED));
 }
 
 /* ---- the methods both stacks have (_BaseExitStack) ---- */
@@ -252,7 +272,10 @@ static wy_Value es_init(wy_State *W, int argc, const wy_Value *argv, wy_Value kw
   if (es_need_self(W, argc, "__init__") < 0) return wy_error();
   if (std_no_kwargs(W, "ExitStack", kw) < 0 || no_args(W, argc, "__init__") < 0) return wy_error();
   wy_Value list = wy_list(W);
-  if (wy_is_error(list) || wy_set_slot(W, argv[0], SLOT_EXITS, list) < 0) return wy_error();
+  /* room for a few entries: stacks are mostly short-lived and small */
+  if (wy_is_error(list) || wy_list_reserve(W, list, ES_FIRST_ENTRIES * ENTRY_WIDTH) < 0 ||
+      wy_set_slot(W, argv[0], SLOT_EXITS, list) < 0)
+    return wy_error();
   return wy_none();
 }
 
@@ -300,9 +323,8 @@ static wy_Value es_enter_context(wy_State *W, int argc, const wy_Value *argv, wy
                                              : "_BaseExitStack.enter_context() takes 2 positional arguments but %d were given",
                     argc);
   wy_Value cm = argv[1];
-  wy_Value enter = wy_lookup_special(W, cm, "__enter__");
-  wy_Value exit = wy_is_error(enter) ? enter : wy_lookup_special(W, cm, "__exit__");
-  if (wy_is_error(exit)) return es_protocol_error(W, cm, "context manager");
+  wy_Value enter, exit;
+  if (wy_context_methods(W, cm, &enter, &exit) < 0) return es_protocol_error(W, cm, "context manager");
   wy_Value result = wy_call(W, enter, 1, &cm);
   if (wy_is_error(result)) return result;
   if (es_push_entry(W, argv[0], ENTRY_CM_EXIT, exit, cm, wy_none()) < 0) return wy_error();
@@ -388,17 +410,18 @@ static wy_Value es_enter(wy_State *W, int argc, const wy_Value *argv, wy_Value k
 static wy_Value es_exit(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
   if (es_need_self(W, argc, "__exit__") < 0) return wy_error();
   if (std_no_kwargs(W, "__exit__", kw) < 0) return wy_error();
-  wy_Value u[UNWIND_N];
-  es_unwind_init(u, argv[0], argc - 1, argv + 1);
-  es_unwind_start(W, u);
+  wy_Value v[UNWIND_N];
+  EsUnwind uw;
+  es_unwind_init(&uw, v, argv[0], argc - 1, argv + 1);
+  es_unwind_start(W, &uw);
   int k;
-  while ((k = es_unwind_pop(W, u)) > 0) {
+  while ((k = es_unwind_pop(W, &uw)) > 0) {
     /* cb(*exc_details): as many as __exit__ was given (CPython passes the
     ** tuple through), three once an exit has replaced them */
-    wy_Value r = es_run_entry(W, u + U_ENTRY, es_unwind_ndetails(W, u), u + U_DETAILS);
-    if (es_unwind_after(W, u, r) < 0) return wy_error();
+    wy_Value r = es_run_entry(W, &uw);
+    if (es_unwind_after(W, &uw, r) < 0) return wy_error();
   }
-  return k < 0 ? wy_error() : es_unwind_end(W, u);
+  return k < 0 ? wy_error() : es_unwind_end(W, &uw);
 }
 
 static wy_Value es_close(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {

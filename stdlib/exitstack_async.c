@@ -11,56 +11,44 @@
 
 /* ---- __aexit__ ---- */
 
-/* start the async entry at u + U_ENTRY: the awaitable its call gives */
-static wy_Value start_async_entry(wy_State *W, wy_Value *u) {
-  const wy_Value *entry = u + U_ENTRY, *details = u + U_DETAILS;
-  int ndetails = es_unwind_ndetails(W, u);
-  switch (es_entry_kind(W, entry) & ~ENTRY_ASYNC) {
-    case ENTRY_CM_EXIT: {
-      wy_Value args[4] = {entry[2], details[0], details[1], details[2]};
-      return wy_call(W, entry[1], ndetails + 1, args);
-    }
-    case ENTRY_EXIT_FN:
-      return wy_call(W, entry[1], ndetails, details);
-    default:
-      return es_call_callback(W, entry);
-  }
-}
-
 /* run the exits until one must be awaited, or the stack is empty */
-static wy_Step unwind_steps(wy_State *W, wy_Value *u, wy_Value *out) {
+static wy_Step unwind_steps(wy_State *W, EsUnwind *uw, wy_Value *out) {
   int k;
-  while ((k = es_unwind_pop(W, u)) > 0) {
+  while ((k = es_unwind_pop(W, uw)) > 0) {
     wy_Value r;
-    if (es_entry_kind(W, u + U_ENTRY) & ENTRY_ASYNC) {
-      r = start_async_entry(W, u);
+    if (uw->kind & ENTRY_ASYNC) {
+      r = es_start_entry(W, uw);
       if (!wy_is_error(r)) {
         *out = r;
         return WY_STEP_AWAIT;
       }
     } else {
-      r = es_run_entry(W, u + U_ENTRY, es_unwind_ndetails(W, u), u + U_DETAILS);
+      r = es_run_entry(W, uw);
     }
-    if (es_unwind_after(W, u, r) < 0) return WY_STEP_ERROR;
+    if (es_unwind_after(W, uw, r) < 0) return WY_STEP_ERROR;
   }
   if (k < 0) return WY_STEP_ERROR;
-  *out = es_unwind_end(W, u);
+  *out = es_unwind_end(W, uw);
   return wy_is_error(*out) ? WY_STEP_ERROR : WY_STEP_RETURN;
 }
 
 static wy_Step aexit_step(wy_State *W, wy_Value state, wy_Resume how, wy_Value in, wy_Value *out) {
   int n;
-  wy_Value *u = wy_slots(W, state, &n);
-  if (!u) return WY_STEP_ERROR;
+  wy_Value *v = wy_slots(W, state, &n);
+  if (!v) return WY_STEP_ERROR;
+  EsUnwind uw;
+  es_unwind_load(W, &uw, v);
   if (how == WY_RESUME_START) {
-    es_unwind_start(W, u);
+    es_unwind_start(W, &uw);
   } else {
     /* an awaited exit is done: a callback's result never counts */
-    if (how == WY_RESUME_VALUE && ES_IS_CALLBACK(es_entry_kind(W, u + U_ENTRY)))
-      in = wy_none();
-    if (es_unwind_after(W, u, how == WY_RESUME_ERROR ? wy_error() : in) < 0) return WY_STEP_ERROR;
+    if (how == WY_RESUME_VALUE && ES_IS_CALLBACK(uw.kind)) in = wy_none();
+    if (es_unwind_after(W, &uw, how == WY_RESUME_ERROR ? wy_error() : in) < 0) return WY_STEP_ERROR;
   }
-  return unwind_steps(W, u, out);
+  wy_Step step = unwind_steps(W, &uw, out);
+  /* the values stay in the state's slots; the numbers wait there too */
+  es_unwind_save(W, &uw);
+  return step;
 }
 
 static wy_Value aes_aexit(wy_State *W, int argc, const wy_Value *argv, wy_Value kw, void *ud) {
@@ -69,9 +57,11 @@ static wy_Value aes_aexit(wy_State *W, int argc, const wy_Value *argv, wy_Value 
   wy_Value state = wy_new_instance(W, wy_pinned(st->unwind_state), NULL, NULL);
   if (wy_is_error(state)) return state;
   int n;
-  wy_Value *u = wy_slots(W, state, &n);
-  if (!u) return wy_error();
-  es_unwind_init(u, argv[0], argc - 1, argv + 1);
+  wy_Value *v = wy_slots(W, state, &n);
+  if (!v) return wy_error();
+  EsUnwind uw;
+  es_unwind_init(&uw, v, argv[0], argc - 1, argv + 1);
+  es_unwind_save(W, &uw);
   return wy_coroutine(W, "AsyncExitStack.__aexit__", aexit_step, state);
 }
 

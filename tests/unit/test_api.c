@@ -283,6 +283,74 @@ START_TEST(list_extend_and_pop_n_move_records) {
 }
 END_TEST
 
+/* room made up front; the length stays; popped records stay rooted */
+START_TEST(list_reserve_keeps_length_and_pop_n_roots) {
+  wy_State *W = wy_open();
+  wy_Value list = wy_list(W);
+  ck_assert_int_eq(wy_list_reserve(W, list, 64), 0);
+  ck_assert_int_eq(wy_len(W, list), 0);
+  wy_Value rec[2] = {wy_int(7), wy_none()};
+  for (int i = 0; i < 40; i++) {
+    char text[16];
+    snprintf(text, sizeof text, "item %d", i);
+    rec[1] = wy_str(W, text);
+    ck_assert_int_eq(wy_list_extend(W, list, 2, rec), 0);
+  }
+  ck_assert_int_eq(wy_len(W, list), 80);   /* past the reservation: it grows */
+  ck_assert_int_eq(wy_list_reserve(W, list, 10), 0);   /* smaller: nothing to do */
+  ck_assert_int_eq(wy_len(W, list), 80);
+  wy_Value out[2];
+  ck_assert_int_eq(wy_list_pop_n(W, list, 2, out), 0);
+  /* out[1] is held by nothing but the scope now */
+  wy_gc_collect(W);
+  ck_assert_str_eq(wy_to_str(W, out[1], NULL), "item 39");
+  ck_assert_int_eq(wy_list_reserve(W, wy_int(1), 8), -1);
+  ck_assert(wy_error_matches(W, "TypeError"));
+  wy_clear_error(W);
+  wy_close(W);
+}
+END_TEST
+
+/* both protocol methods, unbound, as getattr(type(cm), name) gives them,
+** and a class changed later is read again */
+START_TEST(context_methods_follow_the_class) {
+  wy_State *W = wy_open();
+  ck_assert_int_eq(wy_run_string(W,
+                                 "class CM:\n"
+                                 "    def __enter__(self): return 'in'\n"
+                                 "    def __exit__(self, *a): return 'out'\n"
+                                 "def other_exit(self, *a): return 'other'\n"
+                                 "class Half:\n"
+                                 "    def __enter__(self): return self\n"
+                                 "class Static:\n"
+                                 "    __enter__ = staticmethod(lambda: 'static')\n"
+                                 "    def __exit__(self, *a): return None\n"
+                                 "cm, half, st = CM(), Half(), Static()\n",
+                                 "<test>"),
+                   WY_OK);
+  wy_Value cm = main_attr(W, "cm"), enter, exit;
+  for (int round = 0; round < 2; round++) {   /* the second from the cache */
+    ck_assert_int_eq(wy_context_methods(W, cm, &enter, &exit), 0);
+    ck_assert_str_eq(wy_to_str(W, wy_call(W, enter, 1, &cm), NULL), "in");
+    ck_assert_str_eq(wy_to_str(W, wy_call(W, exit, 1, &cm), NULL), "out");
+  }
+  ck_assert_int_eq(wy_run_string(W, "CM.__exit__ = other_exit\n", "<test>"), WY_OK);
+  ck_assert_int_eq(wy_context_methods(W, cm, &enter, &exit), 0);
+  ck_assert_str_eq(wy_to_str(W, wy_call(W, exit, 1, &cm), NULL), "other");
+  /* a staticmethod comes back as the function it wraps */
+  ck_assert_int_eq(wy_context_methods(W, main_attr(W, "st"), &enter, &exit), 0);
+  ck_assert_str_eq(wy_to_str(W, wy_call(W, enter, 0, NULL), NULL), "static");
+  /* a missing __exit__: AttributeError */
+  ck_assert_int_eq(wy_context_methods(W, main_attr(W, "half"), &enter, &exit), -1);
+  ck_assert(wy_error_matches(W, "AttributeError"));
+  wy_clear_error(W);
+  ck_assert_int_eq(wy_context_methods(W, wy_int(3), &enter, &exit), -1);
+  ck_assert(wy_error_matches(W, "AttributeError"));
+  wy_clear_error(W);
+  wy_close(W);
+}
+END_TEST
+
 Suite *api_suite(void) {
   Suite *s = suite_create("api");
   TCase *tc = tcase_create("embedding");
@@ -297,6 +365,8 @@ Suite *api_suite(void) {
   tcase_add_test(tc, slots_hold_values_the_collector_keeps);
   tcase_add_test(tc, send_and_throw_drive_a_generator);
   tcase_add_test(tc, list_extend_and_pop_n_move_records);
+  tcase_add_test(tc, list_reserve_keeps_length_and_pop_n_roots);
+  tcase_add_test(tc, context_methods_follow_the_class);
   suite_add_tcase(s, tc);
   return s;
 }
