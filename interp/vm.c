@@ -186,6 +186,16 @@ static inline bool cacheable_instance(Type *t) {
   return t->layout == K_INSTANCE && t->getattr == generic_getattr;
 }
 
+/* Does c (LOAD_ATTR's or STORE_ATTR's) say "o's class has no descriptor
+** for the name, which sits in the instance dict"? Only the slow paths
+** below fill it, for classes of instance layout (cacheable_instance), and
+** a class fixes its instances' layout (__class__ assignment keeps it), so
+** a match of o's class means o is a plain instance. */
+static ALWAYS_INLINE bool instance_attr_cached(const InlineCache *c, Value o) {
+  return IS_OBJ(o) && c->key == NULL && c->value.u.o == (Obj *)AS_OBJ(o)->type &&
+         c->version == AS_OBJ(o)->type->version;
+}
+
 /* LOAD_ATTR's slow path: the generic lookup, then remember "not on the
 ** type, lives in the instance dict" for plain instances */
 NOINLINE static Value load_attr_slow(VM *vm, Value o, StrObj *name, InlineCache *c) {
@@ -256,7 +266,8 @@ NOINLINE static int load_method_slow(VM *vm, Value o, StrObj *name, InlineCache 
 }
 
 static ALWAYS_INLINE bool method_cache_hit(InlineCache *c, Type *t, Value o, StrObj *name, VM *vm) {
-  if (c->key == NULL || !IS_OBJ(c->value) || AS_OBJ(c->value) != (Obj *)t || c->version != t->version) return false;
+  /* a non-NULL key: value holds the class it was found on (v_obj) */
+  if (c->key == NULL || c->value.u.o != (Obj *)t || c->version != t->version) return false;
   if (IS_INSTANCE(o) || IS_KIND(o, K_FOREIGN)) {
     DictObj *d = AS_INSTANCE(o)->dict;
     if (d && d->len > 0 && !IS_UNDEF(dict_get_str(vm, d, name))) return false;
@@ -806,8 +817,7 @@ dispatch:
     InlineCache *c = CACHE_SLOT();
     Value o = TOP();
     StrObj *name = code->names[oparg];
-    if (IS_INSTANCE(o) && c->key == NULL && IS_OBJ(c->value) && AS_OBJ(c->value) == (Obj *)AS_OBJ(o)->type &&
-        c->version == AS_OBJ(o)->type->version) {
+    if (instance_attr_cached(c, o)) {
       DictObj *d = AS_INSTANCE(o)->dict;
       Value v;
       if (d && cached_entry(d, c->index, name, &v)) {
@@ -833,8 +843,7 @@ dispatch:
     InlineCache *c = CACHE_SLOT();
     Value o = sp[-1], v = sp[-2];
     StrObj *name = code->names[oparg];
-    if (IS_INSTANCE(o) && c->key == NULL && IS_OBJ(c->value) && AS_OBJ(c->value) == (Obj *)AS_OBJ(o)->type &&
-        c->version == AS_OBJ(o)->type->version) {
+    if (instance_attr_cached(c, o)) {
       DictObj *d = AS_INSTANCE(o)->dict;
       if (d && c->index < d->used) {
         DictEntry *e = &d->entries[c->index];

@@ -239,9 +239,7 @@ int frame_init_cells(VM *vm, Frame *f, FuncObj *func);
 ** pair) up on type(mgr) with CPython's TypeErrors; *enter is the raw
 ** attribute (call it with vm_call_special), *exit the bound __exit__. */
 int vm_with_lookup(VM *vm, Value mgr, bool is_async, Value *enter, Value *exit);
-/* t's __enter__ and __exit__ as they are in its MRO (unbound, not called),
-** through BEFORE_WITH's per-class cache; false when one is missing */
-bool vm_with_methods(VM *vm, Type *t, Value *enter, Value *exit);
+
 /* WITH_EXIT 0 has consumed `exit`: a bound __exit__ made by
 ** vm_with_lookup goes back to a small pool (no allocation per with) */
 void vm_with_recycle(VM *vm, Value exit);
@@ -294,6 +292,27 @@ typedef struct FramePool {
     Value enter, exit;
   } with_cache[8];
 } FramePool;
+
+/* BEFORE_WITH's per-class cache holds classes only (class statements and
+** C classes): their versions are unique, so a (class, version) key can
+** never match a dead class's entry, and a match means the class's dict
+** still holds the two functions */
+static inline bool vm_with_cacheable(Type *t) { return (t->flags & (TF_HEAP | TF_HOST)) && t->version != 0; }
+static inline struct WithCacheEntry *vm_with_cache_entry(VM *vm, Type *t) {
+  return &((FramePool *)vm->frame_pool)->with_cache[((uintptr_t)t >> 5) & 7];
+}
+bool vm_with_methods_slow(VM *vm, Type *t, Value *enter, Value *exit);
+/* t's __enter__ and __exit__ as they are in its MRO (unbound, not called),
+** through that cache; false when one is missing */
+static inline bool vm_with_methods(VM *vm, Type *t, Value *enter, Value *exit) {
+  struct WithCacheEntry *ce = vm_with_cache_entry(vm, t);
+  if (ce->type == t && ce->version == t->version) {   /* only cacheable classes get in */
+    *enter = ce->enter;
+    *exit = ce->exit;
+    return true;
+  }
+  return vm_with_methods_slow(vm, t, enter, exit);
+}
 int frame_pool_init(VM *vm);
 void frame_pool_free(VM *vm);
 /* the types private to the VM's files (the pool's private_types) */

@@ -38,26 +38,13 @@ static int with_lookup_slow(VM *vm, Value mgr, bool is_async, Value *enter, Valu
   return 0;
 }
 
-bool vm_with_methods(VM *vm, Type *t, Value *enter, Value *exit) {
-  FramePool *p = vm->frame_pool;
-  /* classes only (class statements and C classes): their versions are
-  ** unique, so a (class, version) key can never match a dead class's
-  ** entry, and a match means the class's dict still holds the two
-  ** functions */
-  struct WithCacheEntry *ce = NULL;
-  if ((t->flags & (TF_HEAP | TF_HOST)) && t->version != 0) {
-    ce = &p->with_cache[((uintptr_t)t >> 5) & 7];
-    if (ce->type == t && ce->version == t->version) {
-      *enter = ce->enter;
-      *exit = ce->exit;
-      return true;
-    }
-  }
+bool vm_with_methods_slow(VM *vm, Type *t, Value *enter, Value *exit) {
   Value e = type_lookup(vm, t, NAME(vm, __enter__));
   if (IS_UNDEF(e)) return false;
   Value x = type_lookup(vm, t, NAME(vm, __exit__));
   if (IS_UNDEF(x)) return false;
-  if (ce) {
+  if (vm_with_cacheable(t)) {
+    struct WithCacheEntry *ce = vm_with_cache_entry(vm, t);
     ce->type = t;
     ce->version = t->version;
     ce->enter = e;
