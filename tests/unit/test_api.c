@@ -291,7 +291,7 @@ START_TEST(list_reserve_keeps_length_and_pop_n_roots) {
   ck_assert_int_eq(wy_len(W, list), 0);
   wy_Value rec[2] = {wy_int(7), wy_none()};
   for (int i = 0; i < 40; i++) {
-    char text[16];
+    char text[32];
     snprintf(text, sizeof text, "item %d", i);
     rec[1] = wy_str(W, text);
     ck_assert_int_eq(wy_list_extend(W, list, 2, rec), 0);
