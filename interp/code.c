@@ -213,7 +213,8 @@ static void dis_arg_meaning(VM *vm, CodeObj *c, int op, uint32_t arg, FILE *f) {
     case OP_LOAD_CONST: case OP_KW_NAMES:
       if (arg < (uint32_t)c->nconsts) { fputs("(", f); dis_print_value(vm, f, c->consts[arg]); fputs(")", f); }
       return;
-    case OP_LOAD_FAST: case OP_STORE_FAST: case OP_DELETE_FAST:
+    case OP_LOAD_FAST: case OP_STORE_FAST: case OP_DELETE_FAST: case OP_LOAD_FAST__LOAD_CONST:
+    case OP_LOAD_FAST__LOAD_FAST: case OP_STORE_FAST__LOAD_FAST:
       if (arg < (uint32_t)c->nlocals) fprintf(f, "(%s)", STR_CSTR(c->varnames[arg]));
       return;
     case OP_LOAD_DEREF: case OP_STORE_DEREF: case OP_DELETE_DEREF: case OP_LOAD_CLOSURE:

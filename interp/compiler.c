@@ -934,6 +934,22 @@ static bool fill_code_arrays(Compiler *c, Unit *u, CodeObj *code) {
 }
 
 /* Turn the current unit into a CodeObj (NULL on error). */
+/* the first of each common pair of neighbours becomes the pair's
+** superinstruction (opcodes.h); the second keeps its word, so a jump to it
+** and the line of an error in it are as before */
+static void fuse_superinstructions(CodeObj *code) {
+  for (int32_t j = 0; j + 1 < code->ncode; j++) {
+    int op = (int)INSTR_OP(code->code[j]), next = (int)INSTR_OP(code->code[j + 1]);
+    int fused = op == OP_LOAD_FAST && next == OP_LOAD_CONST  ? OP_LOAD_FAST__LOAD_CONST
+                : op == OP_LOAD_FAST && next == OP_LOAD_FAST ? OP_LOAD_FAST__LOAD_FAST
+                : op == OP_STORE_FAST && next == OP_LOAD_FAST ? OP_STORE_FAST__LOAD_FAST
+                                                              : -1;
+    if (fused < 0) continue;
+    code->code[j] = MAKE_INSTR(fused, INSTR_ARG(code->code[j]));
+    j++;   /* the second stays a plain instruction */
+  }
+}
+
 CodeObj *assemble(Compiler *c) {
   Unit *u = c->u;
   if (c->failed) return NULL;
@@ -998,6 +1014,7 @@ CodeObj *assemble(Compiler *c) {
     handler_of[j] = in->handler;
     j++;
   }
+  fuse_superinstructions(code);
   if (!build_exception_table(c, u, code, handler_of, final_of)) goto fail;
   if (!fill_code_arrays(c, u, code)) goto fail;
   free(final_of);

@@ -151,7 +151,13 @@ enum { WITH_EXIT_NORMAL = 0, WITH_EXIT_BREAK = 1, WITH_EXIT_CONTINUE = 2, WITH_E
   OP(ASYNC_GEN_WRAP,    "[v] -> [v wrapped so an async generator's yield is told apart from an await]") \
   OP(FORMAT_VALUE,      "[v] or [v, spec] (f&4) -> [str]; f&3: 0 format, 1 str, 2 repr, 3 ascii first") \
   OP(PRINT_EXPR,        "[v] -> []; the REPL's echo: prints repr(v) unless None, sets builtins._") \
-  OP(SETUP_ANNOTATIONS, "reserved (annotations are never evaluated)")
+  OP(SETUP_ANNOTATIONS, "reserved (annotations are never evaluated)") \
+  /* superinstructions: assemble() rewrites the first of two common \
+  ** neighbours; the second word stays as it was (a jump may land on it) \
+  ** and the pair runs in one dispatch, skipping it */ \
+  OP(LOAD_FAST__LOAD_CONST, "LOAD_FAST i, then the LOAD_CONST word after it") \
+  OP(LOAD_FAST__LOAD_FAST,  "LOAD_FAST i, then the LOAD_FAST word after it") \
+  OP(STORE_FAST__LOAD_FAST, "STORE_FAST i, then the LOAD_FAST word after it")
 
 typedef enum Opcode {
 #define WY_OP_ENUM(name, doc) OP_##name,

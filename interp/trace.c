@@ -236,7 +236,7 @@ const char *trace_target_at(CodeObj *c, const Instr *ip, char *buf, size_t size)
   int op = (int)(in & 0xff);
   uint32_t arg = in >> 8;
   switch (op) {
-    case OP_STORE_FAST:
+    case OP_STORE_FAST: case OP_STORE_FAST__LOAD_FAST:
       return arg < (uint32_t)c->nlocals ? STR_CSTR(c->varnames[arg]) : NULL;
     case OP_STORE_NAME: case OP_STORE_GLOBAL:
       return arg < (uint32_t)c->nnames ? STR_CSTR(c->names[arg]) : NULL;

@@ -694,6 +694,45 @@ dispatch:
     FRAME_LOCALS(frame)[oparg] = POP();
     DISPATCH();
   }
+  TARGET(LOAD_FAST__LOAD_CONST) {
+    Value v = FRAME_LOCALS(frame)[oparg];
+    if (IS_UNDEF(v)) {
+      raise_unbound_local(vm, code->varnames[oparg]);
+      goto error;
+    }
+    PUSH(v);
+    PUSH(code->consts[INSTR_ARG(*ip)]);
+    ip++;
+    DISPATCH();
+  }
+  TARGET(LOAD_FAST__LOAD_FAST) {
+    Value v = FRAME_LOCALS(frame)[oparg];
+    if (IS_UNDEF(v)) {
+      raise_unbound_local(vm, code->varnames[oparg]);
+      goto error;
+    }
+    PUSH(v);
+    /* the second load is the next instruction: an error there is its own */
+    oparg = INSTR_ARG(*ip++);
+    v = FRAME_LOCALS(frame)[oparg];
+    if (IS_UNDEF(v)) {
+      raise_unbound_local(vm, code->varnames[oparg]);
+      goto error;
+    }
+    PUSH(v);
+    DISPATCH();
+  }
+  TARGET(STORE_FAST__LOAD_FAST) {
+    FRAME_LOCALS(frame)[oparg] = POP();
+    oparg = INSTR_ARG(*ip++);
+    Value v = FRAME_LOCALS(frame)[oparg];
+    if (IS_UNDEF(v)) {
+      raise_unbound_local(vm, code->varnames[oparg]);
+      goto error;
+    }
+    PUSH(v);
+    DISPATCH();
+  }
   TARGET(DELETE_FAST) {
     if (IS_UNDEF(FRAME_LOCALS(frame)[oparg])) {
       raise_unbound_local(vm, code->varnames[oparg]);
