@@ -226,7 +226,7 @@ static void dis_arg_meaning(VM *vm, CodeObj *c, int op, uint32_t arg, FILE *f) {
     case OP_DELETE_ATTR: case OP_LOAD_METHOD: case OP_IMPORT_NAME: case OP_IMPORT_FROM:
       if (arg < (uint32_t)c->nnames) fprintf(f, "(%s)", STR_CSTR(c->names[arg]));
       return;
-    case OP_BINARY_OP:
+    case OP_BINARY_OP: case OP_BINARY_ADD: case OP_BINARY_SUB: case OP_BINARY_MUL: case OP_BINARY_MOD:
       if ((arg & 15) < BIN_COUNT) fprintf(f, "(%s%s)", binop_names[arg & 15], (arg & BIN_INPLACE) ? "=" : "");
       return;
     case OP_COMPARE_OP:

@@ -934,10 +934,24 @@ static bool fill_code_arrays(Compiler *c, Unit *u, CodeObj *code) {
 }
 
 /* Turn the current unit into a CodeObj (NULL on error). */
-/* the first of each common pair of neighbours becomes the pair's
+/* BINARY_OP of a common operator becomes that operator's instruction, and
+** the first of each common pair of neighbours becomes the pair's
 ** superinstruction (opcodes.h); the second keeps its word, so a jump to it
 ** and the line of an error in it are as before */
+static int binary_op_for(uint32_t arg) {
+  switch (arg & ~(uint32_t)BIN_INPLACE) {
+    case BIN_ADD: return OP_BINARY_ADD;
+    case BIN_SUB: return OP_BINARY_SUB;
+    case BIN_MUL: return OP_BINARY_MUL;
+    case BIN_MOD: return OP_BINARY_MOD;
+    default: return OP_BINARY_OP;
+  }
+}
+
 static void fuse_superinstructions(CodeObj *code) {
+  for (int32_t j = 0; j < code->ncode; j++)
+    if (INSTR_OP(code->code[j]) == OP_BINARY_OP)
+      code->code[j] = MAKE_INSTR(binary_op_for(INSTR_ARG(code->code[j])), INSTR_ARG(code->code[j]));
   for (int32_t j = 0; j + 1 < code->ncode; j++) {
     int op = (int)INSTR_OP(code->code[j]), next = (int)INSTR_OP(code->code[j + 1]);
     int fused = op == OP_LOAD_FAST && next == OP_LOAD_CONST  ? OP_LOAD_FAST__LOAD_CONST

@@ -157,7 +157,13 @@ enum { WITH_EXIT_NORMAL = 0, WITH_EXIT_BREAK = 1, WITH_EXIT_CONTINUE = 2, WITH_E
   ** and the pair runs in one dispatch, skipping it */ \
   OP(LOAD_FAST__LOAD_CONST, "LOAD_FAST i, then the LOAD_CONST word after it") \
   OP(LOAD_FAST__LOAD_FAST,  "LOAD_FAST i, then the LOAD_FAST word after it") \
-  OP(STORE_FAST__LOAD_FAST, "STORE_FAST i, then the LOAD_FAST word after it")
+  OP(STORE_FAST__LOAD_FAST, "STORE_FAST i, then the LOAD_FAST word after it") \
+  /* BINARY_OP of one operator (its oparg unchanged), also made by \
+  ** assemble(): the small-int case without the operator dispatch */ \
+  OP(BINARY_ADD,        "BINARY_OP BIN_ADD (or +=)") \
+  OP(BINARY_SUB,        "BINARY_OP BIN_SUB (or -=)") \
+  OP(BINARY_MUL,        "BINARY_OP BIN_MUL (or *=)") \
+  OP(BINARY_MOD,        "BINARY_OP BIN_MOD (or %=)")
 
 typedef enum Opcode {
 #define WY_OP_ENUM(name, doc) OP_##name,

@@ -1168,19 +1168,55 @@ dispatch:
     }
     DISPATCH();
   }
-  TARGET(BINARY_OP) {
+  TARGET(BINARY_ADD) {
+    Value a = sp[-2], b = sp[-1];
+    int64_t r;
+    if (IS_INT(a) && IS_INT(b) && !__builtin_add_overflow(AS_INT(a), AS_INT(b), &r)) {
+      SET_INT(&sp[-2], r);
+      sp--;
+      DISPATCH();
+    }
+    goto binop_general;
+  }
+  TARGET(BINARY_SUB) {
+    Value a = sp[-2], b = sp[-1];
+    int64_t r;
+    if (IS_INT(a) && IS_INT(b) && !__builtin_sub_overflow(AS_INT(a), AS_INT(b), &r)) {
+      SET_INT(&sp[-2], r);
+      sp--;
+      DISPATCH();
+    }
+    goto binop_general;
+  }
+  TARGET(BINARY_MUL) {
+    Value a = sp[-2], b = sp[-1];
+    int64_t r;
+    if (IS_INT(a) && IS_INT(b) && !__builtin_mul_overflow(AS_INT(a), AS_INT(b), &r)) {
+      SET_INT(&sp[-2], r);
+      sp--;
+      DISPATCH();
+    }
+    goto binop_general;
+  }
+  TARGET(BINARY_MOD) {
+    Value a = sp[-2], b = sp[-1];
+    if (IS_INT(a) && IS_INT(b) && AS_INT(b) > 0) {
+      /* C's remainder has the dividend's sign; Python's the divisor's */
+      int64_t r = AS_INT(a) % AS_INT(b);
+      if (r < 0) r += AS_INT(b);
+      SET_INT(&sp[-2], r);
+      sp--;
+      DISPATCH();
+    }
+    goto binop_general;
+  }
+  TARGET(BINARY_OP)
+  binop_general: {
     Value a = sp[-2], b = sp[-1];
     if (IS_INT(a) && IS_INT(b)) {
       int64_t x = AS_INT(a), y = AS_INT(b), r;
-      /* + and - (plain or augmented) before the jump table: the commonest */
-      if ((oparg & ~(uint32_t)BIN_INPLACE) == BIN_ADD) {
-        if (!__builtin_add_overflow(x, y, &r)) goto int_result;
-        goto binop_slow;
-      }
-      if ((oparg & ~(uint32_t)BIN_INPLACE) == BIN_SUB) {
-        if (!__builtin_sub_overflow(x, y, &r)) goto int_result;
-        goto binop_slow;
-      }
+      /* + - * % come here from their own instructions only when those
+      ** could not finish (overflow, a negative modulus) */
       switch (oparg) {
         case BIN_ADD: case BIN_ADD + BIN_INPLACE:
           if (!__builtin_add_overflow(x, y, &r)) goto int_result;
@@ -1244,7 +1280,7 @@ dispatch:
     }
   binop_slow: {
     SYNC();
-    Value r = obj_binop(vm, (int)oparg, a, b);
+    Value r = obj_binop(vm, (int)oparg, sp[-2], sp[-1]);
     if (IS_UNDEF(r)) goto error;
     sp[-2] = r;
     sp--;
