@@ -1168,36 +1168,22 @@ dispatch:
     }
     DISPATCH();
   }
-  TARGET(BINARY_ADD) {
-    Value a = sp[-2], b = sp[-1];
-    int64_t r;
-    if (IS_INT(a) && IS_INT(b) && !__builtin_add_overflow(AS_INT(a), AS_INT(b), &r)) {
-      SET_INT(&sp[-2], r);
-      sp--;
-      DISPATCH();
-    }
-    goto binop_general;
-  }
-  TARGET(BINARY_SUB) {
-    Value a = sp[-2], b = sp[-1];
-    int64_t r;
-    if (IS_INT(a) && IS_INT(b) && !__builtin_sub_overflow(AS_INT(a), AS_INT(b), &r)) {
-      SET_INT(&sp[-2], r);
-      sp--;
-      DISPATCH();
-    }
-    goto binop_general;
-  }
-  TARGET(BINARY_MUL) {
-    Value a = sp[-2], b = sp[-1];
-    int64_t r;
-    if (IS_INT(a) && IS_INT(b) && !__builtin_mul_overflow(AS_INT(a), AS_INT(b), &r)) {
-      SET_INT(&sp[-2], r);
-      sp--;
-      DISPATCH();
-    }
-    goto binop_general;
-  }
+/* + - * on two small ints: checked(x, y, &r) is false when r fits; else
+** (other operands, overflow) the general BINARY_OP with the same oparg */
+#define SMALL_INT_BINOP(checked)                                                       \
+  do {                                                                                 \
+    int64_t r_;                                                                        \
+    if (IS_INT(sp[-2]) && IS_INT(sp[-1]) && !checked(AS_INT(sp[-2]), AS_INT(sp[-1]), &r_)) { \
+      SET_INT(&sp[-2], r_);                                                            \
+      sp--;                                                                            \
+      DISPATCH();                                                                      \
+    }                                                                                  \
+    goto binop_general;                                                                \
+  } while (0)
+  TARGET(BINARY_ADD) SMALL_INT_BINOP(__builtin_add_overflow);
+  TARGET(BINARY_SUB) SMALL_INT_BINOP(__builtin_sub_overflow);
+  TARGET(BINARY_MUL) SMALL_INT_BINOP(__builtin_mul_overflow);
+#undef SMALL_INT_BINOP
   TARGET(BINARY_MOD) {
     Value a = sp[-2], b = sp[-1];
     if (IS_INT(a) && IS_INT(b) && AS_INT(b) > 0) {
