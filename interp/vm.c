@@ -681,58 +681,45 @@ dispatch:
     PUSH(code->consts[oparg]);
     DISPATCH();
   }
+/* push local i; UnboundLocalError when it is unset */
+#define PUSH_LOCAL(i)                                  \
+  do {                                                 \
+    Value v_ = FRAME_LOCALS(frame)[i];                 \
+    if (IS_UNDEF(v_)) {                                \
+      raise_unbound_local(vm, code->varnames[i]);      \
+      goto error;                                      \
+    }                                                  \
+    PUSH(v_);                                          \
+  } while (0)
   TARGET(LOAD_FAST) {
-    Value v = FRAME_LOCALS(frame)[oparg];
-    if (IS_UNDEF(v)) {
-      raise_unbound_local(vm, code->varnames[oparg]);
-      goto error;
-    }
-    PUSH(v);
+    PUSH_LOCAL(oparg);
     DISPATCH();
   }
   TARGET(STORE_FAST) {
     FRAME_LOCALS(frame)[oparg] = POP();
     DISPATCH();
   }
+  /* the superinstructions: the second word is read, then skipped; an
+  ** error in the second half is reported at it (ip is past it then) */
   TARGET(LOAD_FAST__LOAD_CONST) {
-    Value v = FRAME_LOCALS(frame)[oparg];
-    if (IS_UNDEF(v)) {
-      raise_unbound_local(vm, code->varnames[oparg]);
-      goto error;
-    }
-    PUSH(v);
+    PUSH_LOCAL(oparg);
     PUSH(code->consts[INSTR_ARG(*ip)]);
     ip++;
     DISPATCH();
   }
   TARGET(LOAD_FAST__LOAD_FAST) {
-    Value v = FRAME_LOCALS(frame)[oparg];
-    if (IS_UNDEF(v)) {
-      raise_unbound_local(vm, code->varnames[oparg]);
-      goto error;
-    }
-    PUSH(v);
-    /* the second load is the next instruction: an error there is its own */
+    PUSH_LOCAL(oparg);
     oparg = INSTR_ARG(*ip++);
-    v = FRAME_LOCALS(frame)[oparg];
-    if (IS_UNDEF(v)) {
-      raise_unbound_local(vm, code->varnames[oparg]);
-      goto error;
-    }
-    PUSH(v);
+    PUSH_LOCAL(oparg);
     DISPATCH();
   }
   TARGET(STORE_FAST__LOAD_FAST) {
     FRAME_LOCALS(frame)[oparg] = POP();
     oparg = INSTR_ARG(*ip++);
-    Value v = FRAME_LOCALS(frame)[oparg];
-    if (IS_UNDEF(v)) {
-      raise_unbound_local(vm, code->varnames[oparg]);
-      goto error;
-    }
-    PUSH(v);
+    PUSH_LOCAL(oparg);
     DISPATCH();
   }
+#undef PUSH_LOCAL
   TARGET(DELETE_FAST) {
     if (IS_UNDEF(FRAME_LOCALS(frame)[oparg])) {
       raise_unbound_local(vm, code->varnames[oparg]);
